@@ -1,0 +1,50 @@
+"""Multilingual names: deriving the sortable and searchable forms, and the fallback chain."""
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+_KIND_PREFERENCE = {"official": 0, "short": 1, "transliteration": 2, "alias": 3, "former": 4}
+
+
+def fold(text: str) -> str:
+    """Lowercase without diacritics, so "Köln" is found by "koln" and sorts beside "Koblenz"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_text(names: Iterable[Mapping[str, str]], *extra: str | None) -> str:
+    """Every name in every language, folded, one per line (searched with LIKE)."""
+    values = [n["value"] for n in names] + [e for e in extra if e]
+    return "\n".join(dict.fromkeys(fold(v) for v in values))
+
+
+def _lang_candidates(lang: str) -> list[str]:
+    """RFC 4647 lookup: `zh-Hans-CN`, then `zh-Hans`, then `zh`."""
+    parts = lang.split("-")
+    return ["-".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+def _best_in(names: list[Mapping[str, str]], lang: str) -> str | None:
+    wanted = lang.lower()
+    for candidate in _lang_candidates(wanted):
+        exact = [n for n in names if n.get("lang", "").lower() == candidate]
+        prefixed = [n for n in names if n.get("lang", "").lower().startswith(candidate + "-")]
+        for group in (exact, prefixed):
+            if group:
+                best = min(group, key=lambda n: _KIND_PREFERENCE.get(n.get("kind", ""), 9))
+                return best["value"]
+    return None
+
+
+def resolve(names: list[Mapping[str, str]], lang: str | None, default_lang: str) -> str | None:
+    """The name to show: in `lang`, else the record's own language, else English, else any.
+
+    Former names are used only when nothing else is known.
+    """
+    current = [n for n in names if n.get("kind") != "former"] or names
+    for candidate in (lang, default_lang, "en"):
+        if candidate:
+            found = _best_in(current, candidate)
+            if found is not None:
+                return found
+    return current[0]["value"] if current else None
