@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -124,10 +125,11 @@ def fetch(
 def _download(package: Package, registry: str) -> bytes:
     url = package.tarball_url(registry)
     request = urllib.request.Request(url, headers={"User-Agent": "alliance-hub graphiql_assets"})
+    # Caught: URLError/HTTPError, DNS, refused, timeout, and HTTPException (a body cut short).
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
             body = response.read(_MAX_TARBALL + 1)
-    except (urllib.error.URLError, OSError) as exc:  # HTTPError, DNS, refused, timeout
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise AssetError(f"could not download {url}: {_reason(exc)}") from exc
     if len(body) > _MAX_TARBALL:
         raise AssetError(f"{url} is larger than {_MAX_TARBALL} bytes; refusing it")
@@ -142,18 +144,15 @@ def _download(package: Package, registry: str) -> bytes:
 
 def _extract(package: Package, tarball: bytes) -> dict[str, bytes]:
     # Members are read by exact name into memory, never extracted by their own paths.
+    found = {}
     try:
         with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
-            found = {}
+            members = {member.name: member for member in archive.getmembers() if member.isfile()}
             for member_path, served in package.files:
-                member = archive.getmember(member_path)
-                handle = archive.extractfile(member) if member.isfile() else None
-                if handle is None:
-                    raise KeyError(member_path)
-                found[served] = handle.read()
-            return found
-    except KeyError as exc:
-        raise AssetError(f"{package.name}@{package.version} has no file {exc}") from exc
+                if member_path not in members:
+                    raise AssetError(f"{package.name}@{package.version} has no file {member_path!r}")
+                found[served] = archive.extractfile(members[member_path]).read()
+        return found
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise AssetError(f"{package.name}@{package.version}: unreadable tarball ({exc})") from exc
 

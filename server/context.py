@@ -1,0 +1,17 @@
+"""What every resolver of one request can reach."""
+
+from dataclasses import dataclass, field
+
+from .config import Settings
+from .loaders import Loaders
+from .reader import Reader
+
+
+@dataclass
+class Context:
+    reader: Reader
+    settings: Settings
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.reader)

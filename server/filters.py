@@ -1,0 +1,432 @@
+"""Typed filters: GraphQL inputs, and the SQL conditions they compile to.
+
+Every `*Filter` combines its fields with AND and offers `and`, `or` and `not`. Filters across
+relations (`hasOrganisation`, `party`, `participant`, ...) become correlated EXISTS subqueries,
+so they never multiply rows and work the same on SQLite and PostgreSQL. Each `*_where` function
+takes the table (or alias) to filter, which lets a filter refer to its own table (a member's
+`parent`).
+"""
+
+import json
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from sqlalchemy import ColumnElement, FromClause, String, and_, cast, exists, not_, or_, select
+
+from store import names, partial_date, tables
+
+from . import enums
+from .scalars import CountryCode, PartialDate
+
+E = TypeVar("E")
+
+ALLIANCE = tables.Alliance.__table__
+MEMBER = tables.Member.__table__
+PERIOD = tables.MembershipPeriod.__table__
+ORGANISATION = tables.Organisation.__table__
+PERSON = tables.Person.__table__
+POST = tables.Post.__table__
+PARTNERSHIP = tables.Partnership.__table__
+PARTY = tables.PartnershipParty.__table__
+EVENT = tables.Event.__table__
+PARTICIPANT = tables.EventParticipant.__table__
+
+Conditions = list[ColumnElement[bool]]
+
+
+@strawberry.input(description="Matches one of a set of values.")
+class OneOf(Generic[E]):
+    eq: E | None = None
+    in_: list[E] | None = strawberry.field(default=None, name="in")
+    not_in: list[E] | None = None
+
+
+@strawberry.input(description="Matches a text value exactly.")
+class TextMatch:
+    eq: str | None = None
+    in_: list[str] | None = strawberry.field(default=None, name="in")
+    starts_with: str | None = None
+
+
+@strawberry.input(description="Compares a whole number.")
+class IntMatch:
+    eq: int | None = None
+    gt: int | None = None
+    gte: int | None = None
+    lt: int | None = None
+    lte: int | None = None
+    is_null: bool | None = None
+
+
+@strawberry.input(
+    description=(
+        "Compares a partial date. A bound covers its whole period: `lte: \"2018\"` includes "
+        "2018-12-31 and `eq: \"2018-04\"` every date in April 2018. Stored dates compare by "
+        "their earliest day."
+    )
+)
+class DateMatch:
+    eq: PartialDate | None = None
+    gt: PartialDate | None = None
+    gte: PartialDate | None = None
+    lt: PartialDate | None = None
+    lte: PartialDate | None = None
+    is_null: bool | None = None
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def one_of(column: ColumnElement[Any], match: OneOf | None) -> Conditions:
+    if match is None:
+        return []
+    found: Conditions = []
+    if match.eq is not None:
+        found.append(column == _plain(match.eq))
+    if match.in_ is not None:
+        found.append(column.in_([_plain(v) for v in match.in_]))
+    if match.not_in is not None:
+        found.append(column.not_in([_plain(v) for v in match.not_in]))
+    return found
+
+
+def text(column: ColumnElement[Any], match: TextMatch | None) -> Conditions:
+    if match is None:
+        return []
+    found = one_of(column, OneOf(eq=match.eq, in_=match.in_))
+    if match.starts_with is not None:
+        found.append(column.like(_like_escape(match.starts_with) + "%", escape="\\"))
+    return found
+
+
+def _null(column: ColumnElement[Any], is_null: bool | None) -> Conditions:
+    if is_null is None:
+        return []
+    return [column.is_(None) if is_null else column.is_not(None)]
+
+
+def number(column: ColumnElement[Any], match: IntMatch | None) -> Conditions:
+    if match is None:
+        return []
+    found = _null(column, match.is_null)
+    for op, bound in (("__eq__", match.eq), ("__gt__", match.gt), ("__ge__", match.gte),
+                      ("__lt__", match.lt), ("__le__", match.lte)):
+        if bound is not None:
+            found.append(getattr(column, op)(bound))
+    return found
+
+
+def dates(column: ColumnElement[Any], match: DateMatch | None) -> Conditions:
+    """Partial dates compare as text; bounds are widened to the period they name."""
+    if match is None:
+        return []
+    found = _null(column, match.is_null)
+    if match.eq is not None:
+        found += [column >= match.eq, column < partial_date.period_end(match.eq)]
+    if match.gt is not None:
+        found.append(column >= partial_date.period_end(match.gt))
+    if match.gte is not None:
+        found.append(column >= match.gte)
+    if match.lt is not None:
+        found.append(column < match.lt)
+    if match.lte is not None:
+        found.append(column < partial_date.period_end(match.lte))
+    return found
+
+
+def search(table: FromClause, term: str | None) -> Conditions:
+    """Every name in every language, ignoring case and diacritics."""
+    if term is None:
+        return []
+    return [table.c.search_text.like(f"%{_like_escape(names.fold(term))}%", escape="\\")]
+
+
+def _combine(filter_: Any, compile_, table: FromClause) -> Conditions:
+    """The `and`/`or`/`not` of a filter, compiled with the filter's own function."""
+    found: Conditions = []
+    if filter_.and_:
+        found.append(and_(*[and_(*compile_(f, table)) for f in filter_.and_]))
+    if filter_.or_:
+        found.append(or_(*[and_(*compile_(f, table)) for f in filter_.or_]))
+    if filter_.not_ is not None:
+        found.append(not_(and_(*compile_(filter_.not_, table))))
+    return found
+
+
+def _exists(table: FromClause, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists(select(table.c.id).where(table.c.deleted_at.is_(None), *conditions))
+
+
+def _all_of() -> Any:
+    return strawberry.field(default=None, name="and", description="All of these match.")
+
+
+def _any_of() -> Any:
+    return strawberry.field(default=None, name="or", description="Any of these matches.")
+
+
+def _none_of() -> Any:
+    return strawberry.field(default=None, name="not", description="This does not match.")
+
+
+@strawberry.input(description="Matches membership periods of a member.")
+class MembershipFilter:
+    alliance: str | None = strawberry.field(default=None, description="Alliance slug.")
+    status: OneOf[enums.MembershipStatus] | None = None
+    start_date: DateMatch | None = None
+    end_date: DateMatch | None = None
+    current: bool | None = strawberry.field(
+        default=None, description="True: the period has no end date yet."
+    )
+
+
+def membership_where(f: MembershipFilter, period: FromClause) -> Conditions:
+    found: Conditions = []
+    if f.alliance is not None:
+        found.append(
+            period.c.alliance_id.in_(select(ALLIANCE.c.id).where(ALLIANCE.c.slug == f.alliance))
+        )
+    found += one_of(period.c.status, f.status)
+    found += dates(period.c.start_date, f.start_date)
+    found += dates(period.c.end_date, f.end_date)
+    if f.current is not None:
+        found += _null(period.c.end_date, f.current)
+    return found
+
+
+@strawberry.input(description="Filters members. Fields combine with AND.")
+class MemberFilter:
+    and_: list["MemberFilter"] | None = _all_of()
+    or_: list["MemberFilter"] | None = _any_of()
+    not_: "MemberFilter | None" = _none_of()
+    slug: TextMatch | None = None
+    kind: OneOf[enums.MemberKind] | None = None
+    country: OneOf[CountryCode] | None = None
+    population: IntMatch | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Part of any of its names, in any language."
+    )
+    membership: MembershipFilter | None = strawberry.field(
+        default=None, description="Has a membership period matching this (alliance, status, dates)."
+    )
+    parent: "MemberFilter | None" = strawberry.field(
+        default=None, description="Belongs to a city network matching this."
+    )
+    has_organisation: "OrganisationFilter | None" = strawberry.field(
+        default=None, description="Is home to an organisation matching this."
+    )
+
+
+def member_where(f: MemberFilter | None, table: FromClause = MEMBER) -> Conditions:
+    if f is None:
+        return []
+    found = _combine(f, member_where, table)
+    found += text(table.c.slug, f.slug)
+    found += one_of(table.c.kind, f.kind)
+    found += one_of(table.c.country, f.country)
+    found += number(table.c.population, f.population)
+    found += search(table, f.search)
+    if f.membership is not None:
+        found.append(
+            _exists(PERIOD, PERIOD.c.member_id == table.c.id, *membership_where(f.membership, PERIOD))
+        )
+    if f.parent is not None:
+        parent = MEMBER.alias()
+        found.append(_exists(parent, parent.c.id == table.c.parent_id, *member_where(f.parent, parent)))
+    if f.has_organisation is not None:
+        org = ORGANISATION.alias()
+        found.append(
+            _exists(org, org.c.member_id == table.c.id, *organisation_where(f.has_organisation, org))
+        )
+    return found
+
+
+@strawberry.input(description="Filters organisations. Fields combine with AND.")
+class OrganisationFilter:
+    and_: list["OrganisationFilter"] | None = _all_of()
+    or_: list["OrganisationFilter"] | None = _any_of()
+    not_: "OrganisationFilter | None" = _none_of()
+    slug: TextMatch | None = None
+    kind: OneOf[enums.OrganisationKind] | None = None
+    sector: str | None = strawberry.field(default=None, description="Works in this sector.")
+    search: str | None = strawberry.field(
+        default=None, description="Part of any of its names, in any language."
+    )
+    member: MemberFilter | None = strawberry.field(
+        default=None, description="Its home member matches this."
+    )
+    parent: "OrganisationFilter | None" = strawberry.field(
+        default=None, description="Its parent organisation matches this."
+    )
+
+
+def organisation_where(f: OrganisationFilter | None, table: FromClause = ORGANISATION) -> Conditions:
+    if f is None:
+        return []
+    found = _combine(f, organisation_where, table)
+    found += text(table.c.slug, f.slug)
+    found += one_of(table.c.kind, f.kind)
+    found += search(table, f.search)
+    if f.sector is not None:
+        # Sectors are a JSON list; its text holds each sector JSON-encoded, on both databases.
+        pattern = f"%{_like_escape(json.dumps(f.sector))}%"
+        found.append(cast(table.c.sectors, String).like(pattern, escape="\\"))
+    if f.member is not None:
+        home = MEMBER.alias()
+        found.append(_exists(home, home.c.id == table.c.member_id, *member_where(f.member, home)))
+    if f.parent is not None:
+        parent = ORGANISATION.alias()
+        found.append(
+            _exists(parent, parent.c.id == table.c.parent_id, *organisation_where(f.parent, parent))
+        )
+    return found
+
+
+@strawberry.input(description="Matches posts a person holds.")
+class PostFilter:
+    role: TextMatch | None = None
+    organisation: OrganisationFilter | None = None
+    member: MemberFilter | None = None
+    current: bool | None = strawberry.field(default=None, description="True: no end date yet.")
+
+
+@strawberry.input(description="Filters people. Fields combine with AND.")
+class PersonFilter:
+    and_: list["PersonFilter"] | None = _all_of()
+    or_: list["PersonFilter"] | None = _any_of()
+    not_: "PersonFilter | None" = _none_of()
+    slug: TextMatch | None = None
+    search: str | None = strawberry.field(default=None, description="Part of any of their names.")
+    holds_post: PostFilter | None = strawberry.field(
+        default=None, description="Holds a post matching this."
+    )
+
+
+def person_where(f: PersonFilter | None, table: FromClause = PERSON) -> Conditions:
+    if f is None:
+        return []
+    found = _combine(f, person_where, table)
+    found += text(table.c.slug, f.slug)
+    found += search(table, f.search)
+    if f.holds_post is not None:
+        post = f.holds_post
+        conditions = [POST.c.person_id == table.c.id, *text(POST.c.role, post.role)]
+        if post.current is not None:
+            conditions += _null(POST.c.end_date, post.current)
+        if post.organisation is not None:
+            org = ORGANISATION.alias()
+            conditions.append(
+                _exists(org, org.c.id == POST.c.organisation_id, *organisation_where(post.organisation, org))
+            )
+        if post.member is not None:
+            member = MEMBER.alias()
+            conditions.append(
+                _exists(member, member.c.id == POST.c.member_id, *member_where(post.member, member))
+            )
+        found.append(_exists(POST, *conditions))
+    return found
+
+
+@strawberry.input(description="Matches a party of a partnership, or a participant of an event.")
+class PartyFilter:
+    role: TextMatch | None = None
+    member: MemberFilter | None = strawberry.field(default=None, description="A member matching this.")
+    organisation: OrganisationFilter | None = strawberry.field(
+        default=None, description="An organisation matching this."
+    )
+
+
+def _party_conditions(f: PartyFilter, link: FromClause, person: PersonFilter | None = None) -> Conditions:
+    found = text(link.c.role, f.role)
+    if f.member is not None:
+        member = MEMBER.alias()
+        found.append(_exists(member, member.c.id == link.c.member_id, *member_where(f.member, member)))
+    if f.organisation is not None:
+        org = ORGANISATION.alias()
+        found.append(
+            _exists(org, org.c.id == link.c.organisation_id, *organisation_where(f.organisation, org))
+        )
+    if person is not None:
+        who = PERSON.alias()
+        found.append(_exists(who, who.c.id == link.c.person_id, *person_where(person, who)))
+    return found
+
+
+@strawberry.input(description="Filters partnerships. Fields combine with AND.")
+class PartnershipFilter:
+    and_: list["PartnershipFilter"] | None = _all_of()
+    or_: list["PartnershipFilter"] | None = _any_of()
+    not_: "PartnershipFilter | None" = _none_of()
+    slug: TextMatch | None = None
+    kind: OneOf[enums.PartnershipKind] | None = None
+    status: OneOf[enums.PartnershipStatus] | None = None
+    start_date: DateMatch | None = None
+    end_date: DateMatch | None = None
+    party: PartyFilter | None = strawberry.field(
+        default=None, description="Has a party matching this (e.g. a member in country CN)."
+    )
+
+
+def partnership_where(f: PartnershipFilter | None, table: FromClause = PARTNERSHIP) -> Conditions:
+    if f is None:
+        return []
+    found = _combine(f, partnership_where, table)
+    found += text(table.c.slug, f.slug)
+    found += one_of(table.c.kind, f.kind)
+    found += one_of(table.c.status, f.status)
+    found += dates(table.c.start_date, f.start_date)
+    found += dates(table.c.end_date, f.end_date)
+    if f.party is not None:
+        found.append(
+            _exists(PARTY, PARTY.c.partnership_id == table.c.id, *_party_conditions(f.party, PARTY))
+        )
+    return found
+
+
+@strawberry.input(description="Matches a participant of an event.")
+class ParticipantFilter(PartyFilter):
+    person: PersonFilter | None = strawberry.field(default=None, description="A person matching this.")
+
+
+@strawberry.input(description="Filters events. Fields combine with AND.")
+class EventFilter:
+    and_: list["EventFilter"] | None = _all_of()
+    or_: list["EventFilter"] | None = _any_of()
+    not_: "EventFilter | None" = _none_of()
+    slug: TextMatch | None = None
+    kind: OneOf[enums.EventKind] | None = None
+    status: OneOf[enums.EventStatus] | None = None
+    start_date: DateMatch | None = None
+    end_date: DateMatch | None = None
+    participant: ParticipantFilter | None = strawberry.field(
+        default=None, description="Has a participant matching this."
+    )
+    partnership: PartnershipFilter | None = strawberry.field(
+        default=None, description="Belongs to a partnership matching this."
+    )
+
+
+def event_where(f: EventFilter | None, table: FromClause = EVENT) -> Conditions:
+    if f is None:
+        return []
+    found = _combine(f, event_where, table)
+    found += text(table.c.slug, f.slug)
+    found += one_of(table.c.kind, f.kind)
+    found += one_of(table.c.status, f.status)
+    found += dates(table.c.start_date, f.start_date)
+    found += dates(table.c.end_date, f.end_date)
+    if f.participant is not None:
+        conditions = _party_conditions(f.participant, PARTICIPANT, f.participant.person)
+        found.append(_exists(PARTICIPANT, PARTICIPANT.c.event_id == table.c.id, *conditions))
+    if f.partnership is not None:
+        link = PARTNERSHIP.alias()
+        found.append(
+            _exists(link, link.c.id == table.c.partnership_id, *partnership_where(f.partnership, link))
+        )
+    return found

@@ -1,0 +1,256 @@
+"""Keyset pagination: cursors made of the sort key and the primary key.
+
+A cursor names a position in one ordering (`name ASC, id ASC`), not an offset, so a page stays
+correct while a sync inserts rows before it. Sort keys are never NULL in SQL (NULLs are mapped to
+a sentinel on both sides), which keeps the row-value comparison portable between SQLite and
+PostgreSQL. Nested connections page every parent at once with `ROW_NUMBER() OVER (PARTITION BY
+parent)`, one statement however many parents there are.
+"""
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from .errors import InvalidCursor, PageSizeError
+from .reader import Reader
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One term of an ordering: a column, its direction, and what NULL sorts as."""
+
+    name: str
+    column: str
+    descending: bool = False
+    null_as: Any = None
+
+    def expr(self, table: FromClause) -> ColumnElement[Any]:
+        column = table.c[self.column]
+        return column if self.null_as is None else func.coalesce(column, self.null_as)
+
+    def value(self, item: Any) -> Any:
+        found = getattr(item, self.column)
+        return self.null_as if found is None else found
+
+
+PRIMARY_KEY = SortKey("id", "id")
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+@dataclass
+class Page:
+    """The items of one page, and enough to answer `pageInfo` and make cursors."""
+
+    items: list[Any]
+    order: tuple[SortKey, ...]
+    has_next: bool = False
+    has_previous: bool = False
+    total: Callable[[], Any] | None = field(default=None, repr=False)
+
+    def cursor(self, item: Any) -> str:
+        return encode_cursor(self.order, item)
+
+
+def _signature(order: Sequence[SortKey]) -> str:
+    return ",".join(f"{k.name}{'-' if k.descending else '+'}" for k in order)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def encode_cursor(order: Sequence[SortKey], item: Any) -> str:
+    payload = [_signature(order), [_jsonable(k.value(item)) for k in order]]
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def decode_cursor(order: Sequence[SortKey], cursor: str, argument: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        signature, values = orjson.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise InvalidCursor(f"`{argument}` is not a cursor of this API", field=argument) from None
+    if signature != _signature(order) or not isinstance(values, list) or len(values) != len(order):
+        raise InvalidCursor(
+            f"`{argument}` was made for another ordering; keep `orderBy` when paging",
+            field=argument,
+        )
+    return values
+
+
+def _typed(table: FromClause, key: SortKey, value: Any) -> Any:
+    """Turn a cursor's JSON value back into what the column compares against."""
+    python_type = getattr(table.c[key.column].type, "python_type", None)
+    if python_type is dt.datetime and isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidCursor("a cursor holds a malformed timestamp") from None
+    if value is not None and not isinstance(value, str | int | float):
+        raise InvalidCursor("a cursor holds a value of the wrong kind")
+    return value
+
+
+def _beyond(table: FromClause, order: Sequence[SortKey], values: list[Any], forward: bool):
+    """Rows strictly after (`forward`) or strictly before the position `values`."""
+    typed = [_typed(table, key, value) for key, value in zip(order, values, strict=True)]
+    alternatives = []
+    for i, key in enumerate(order):
+        expr = key.expr(table)
+        ahead = expr > typed[i] if key.descending != forward else expr < typed[i]
+        equal = [order[j].expr(table) == typed[j] for j in range(i)]
+        alternatives.append(and_(*equal, ahead))
+    return or_(*alternatives)
+
+
+def _order_by(table: FromClause, order: Sequence[SortKey], reverse: bool) -> list[Any]:
+    return [
+        key.expr(table).desc() if key.descending != reverse else key.expr(table).asc()
+        for key in order
+    ]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A checked page request: how many rows, which way, between which positions."""
+
+    limit: int
+    backwards: bool
+    conditions: tuple[Any, ...]
+    after: bool
+    before: bool
+
+
+def window(
+    table: FromClause, order: Sequence[SortKey], args: PageArgs, default: int, maximum: int
+) -> Window:
+    if args.first is not None and args.last is not None:
+        raise PageSizeError("give `first` or `last`, not both", field="first")
+    for name in ("first", "last"):
+        size = getattr(args, name)
+        if size is not None and not 0 <= size <= maximum:
+            raise PageSizeError(
+                f"`{name}` must be between 0 and {maximum}, got {size}", field=name
+            )
+    conditions = []
+    if args.after is not None:
+        conditions.append(_beyond(table, order, decode_cursor(order, args.after, "after"), True))
+    if args.before is not None:
+        conditions.append(_beyond(table, order, decode_cursor(order, args.before, "before"), False))
+    backwards = args.last is not None
+    limit = args.last if backwards else (args.first if args.first is not None else default)
+    return Window(limit, backwards, tuple(conditions), args.after is not None, args.before is not None)
+
+
+def _page(items: list[Any], order: tuple[SortKey, ...], win: Window) -> Page:
+    more = len(items) > win.limit
+    items = items[: win.limit]
+    if win.backwards:
+        items.reverse()
+        return Page(items, order, has_next=win.before, has_previous=more)
+    return Page(items, order, has_next=more, has_previous=win.after)
+
+
+async def fetch_page(
+    reader: Reader,
+    query: Select,
+    table: FromClause,
+    order: tuple[SortKey, ...],
+    win: Window,
+    build: Callable[[Any], Any],
+) -> Page:
+    """One page of `query` (a SELECT over `table` with its filters applied)."""
+    if win.limit == 0:
+        return Page([], order, has_next=False, has_previous=win.after)
+    statement = (
+        query.where(*win.conditions)
+        .order_by(*_order_by(table, order, win.backwards))
+        .limit(win.limit + 1)
+    )
+    return _page([build(row) for row in await reader.rows(statement)], order, win)
+
+
+@dataclass(frozen=True)
+class Link:
+    """How a child table hangs from its parents: a foreign key, or a join through a link table.
+
+    `parent` is the column holding the parent's id; `through`, when set, is a (deduplicated)
+    link subquery joined to the child on `through_child == child.id`.
+    """
+
+    parent: KeyedColumnElement[Any]
+    through: FromClause | None = None
+    through_child: str | None = None
+
+    def source(self, table: FromClause) -> FromClause:
+        if self.through is None:
+            return table
+        return table.join(self.through, self.through.c[self.through_child] == table.c.id)
+
+
+async def fetch_pages_by_parent(
+    reader: Reader,
+    table: FromClause,
+    link: Link,
+    parent_ids: Sequence[int],
+    where: Sequence[Any],
+    order: tuple[SortKey, ...],
+    win: Window,
+    build: Callable[[Any], Any],
+) -> list[Page]:
+    """A page per parent, in the order of `parent_ids`, in one statement."""
+    if win.limit == 0:
+        return [Page([], order, has_previous=win.after) for _ in parent_ids]
+    numbered = (
+        select(
+            *table.c,
+            link.parent.label("link_parent"),
+            func.row_number()
+            .over(partition_by=link.parent, order_by=_order_by(table, order, win.backwards))
+            .label("link_rank"),
+        )
+        .select_from(link.source(table))
+        .where(link.parent.in_(parent_ids), *where, *win.conditions)
+        .subquery()
+    )
+    statement = (
+        select(numbered)
+        .where(numbered.c.link_rank <= win.limit + 1)
+        .order_by(numbered.c.link_parent, numbered.c.link_rank)
+    )
+    grouped: dict[int, list[Any]] = {pid: [] for pid in parent_ids}
+    for row in await reader.rows(statement):
+        grouped[row.link_parent].append(build(row))
+    return [_page(grouped[pid], order, win) for pid in parent_ids]
+
+
+async def count_by_parent(
+    reader: Reader, table: FromClause, link: Link, parent_ids: Sequence[int], where: Sequence[Any]
+) -> list[int]:
+    statement = (
+        select(link.parent, func.count(table.c.id.distinct()))
+        .select_from(link.source(table))
+        .where(link.parent.in_(parent_ids), *where)
+        .group_by(link.parent)
+    )
+    counts = {parent: count for parent, count in await reader.rows(statement)}
+    return [counts.get(pid, 0) for pid in parent_ids]
+
+
+async def count(reader: Reader, query: Select) -> int:
+    return await reader.scalar(select(func.count()).select_from(query.subquery()))
+

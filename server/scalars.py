@@ -1,0 +1,45 @@
+"""Custom scalars: partial dates and country codes, checked where they enter."""
+
+import re
+from typing import NewType
+
+import strawberry
+
+from store import partial_date
+from store.errors import InvalidPartialDate
+
+
+def _parse_partial_date(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("a PartialDate is a string: YYYY, YYYY-MM or YYYY-MM-DD")
+    try:
+        return partial_date.parse(value)
+    except InvalidPartialDate as exc:
+        raise ValueError(str(exc)) from None
+
+
+PartialDate = strawberry.scalar(
+    NewType("PartialDate", str),
+    description=(
+        "A date as precise as its source: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, returned as "
+        "given. Sorts by its earliest day; as a filter bound it covers its whole period."
+    ),
+    serialize=str,
+    parse_value=_parse_partial_date,
+)
+
+_ALPHA2 = re.compile(r"^[A-Za-z]{2}$")
+
+
+def _parse_country(value: object) -> str:
+    if not isinstance(value, str) or not _ALPHA2.match(value):
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code such as DE or CN")
+    return value.upper()
+
+
+CountryCode = strawberry.scalar(
+    NewType("CountryCode", str),
+    description="An ISO 3166-1 alpha-2 country code: `DE`, `CN`.",
+    serialize=str,
+    parse_value=_parse_country,
+)

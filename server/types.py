@@ -1,0 +1,617 @@
+"""The GraphQL types of the alliance graph, named like their tables.
+
+Objects are made straight from table rows (`from_row`); plain fields read the row's columns and
+every relation goes through the request's DataLoaders. Nested lists that can grow (a member's
+organisations, partnerships, events) are connections; short ones (posts, memberships, parties)
+are lists.
+"""
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Any, Self
+
+import strawberry
+from sqlalchemy import FromClause, select
+from strawberry.types import Info
+
+from store import names as name_rules
+from store import tables
+
+from . import ids
+from .connection import Connection, Listing, nested
+from .context import Context
+from .enums import (
+    EventKind,
+    EventStatus,
+    MemberKind,
+    MembershipStatus,
+    NameKind,
+    OrganisationKind,
+    PartnershipKind,
+    PartnershipStatus,
+)
+from .filters import (
+    EVENT,
+    MEMBER,
+    ORGANISATION,
+    PARTICIPANT,
+    PARTNERSHIP,
+    PARTY,
+    PERIOD,
+    PERSON,
+    POST,
+    EventFilter,
+    MemberFilter,
+    OrganisationFilter,
+    PartnershipFilter,
+    event_where,
+    member_where,
+    organisation_where,
+    partnership_where,
+)
+from .ordering import (
+    DATED_KEYS,
+    MEMBER_KEYS,
+    ORGANISATION_KEYS,
+    DatedOrder,
+    DatedOrderField,
+    MemberOrder,
+    MemberOrderField,
+    OrganisationOrder,
+    OrganisationOrderField,
+    sort_keys,
+)
+from .pagination import Link, PageArgs
+from .scalars import CountryCode, PartialDate
+
+Ctx = Info[Context, None]
+ALLIANCE = tables.Alliance.__table__
+
+
+class FromRow:
+    """Makes a GraphQL object from a table row, taking the columns its dataclass declares."""
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        columns = cls.__dict__.get("_columns")
+        if columns is None:
+            columns = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+            cls._columns = columns
+        mapping = row._mapping
+        return cls(**{name: mapping[name] for name in columns})
+
+
+@strawberry.type(description="A name in one language.")
+class Name:
+    value: str
+    lang: str = strawberry.field(description="BCP 47 language tag: de, en, zh-Hans, zh-Latn-pinyin.")
+    kind: NameKind
+
+
+@strawberry.type(description="An external key: a Wikidata QID, an official code, a feed's item id.")
+class Identifier:
+    scheme: str = strawberry.field(description="wikidata, ags, gbt2260, geonames or feed:<slug>.")
+    value: str
+
+
+@strawberry.type(description="Where a fact came from.")
+class Source:
+    feed: str | None = strawberry.field(description="Slug of the feed, or `seed`.")
+    item_id: str | None = strawberry.field(description="The item's id in that feed.")
+    url: str | None
+    note: str | None = strawberry.field(description="What the source is, in words.")
+    retrieved_at: dt.datetime | None
+    run_id: int | None = strawberry.field(description="The sync run that brought it.")
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.Private[int]
+
+    @strawberry.field(name="id", description="Global id, stable across syncs.")
+    def global_id(self) -> strawberry.ID:
+        return strawberry.ID(ids.encode(type(self).__name__, self.id))
+
+
+@strawberry.interface(description="A record of the graph with its external keys and sources.")
+class Entity(Node):
+    entity_type = ""  # the `entity_type` that identifiers and sources use for this type
+
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @strawberry.field(description="External keys of this record.")
+    async def identifiers(self, info: Ctx) -> list[Identifier]:
+        return await info.context.loaders.identifiers_by_entity(self.entity_type).load(self.id)
+
+    @strawberry.field(description="Which feed or document said this, when, in which run.")
+    async def sources(self, info: Ctx) -> list[Source]:
+        return await info.context.loaders.sources_by_entity(self.entity_type).load(self.id)
+
+
+@strawberry.interface(description="A record with names in several languages.")
+class Named:
+    slug: str = strawberry.field(description="Stable, lowercase ASCII, unique for its type.")
+    default_lang: str = strawberry.field(description="The language of the record's own name.")
+    name: strawberry.Private[str]
+    names: strawberry.Private[list[dict[str, str]]]
+
+    @strawberry.field(
+        name="name",
+        description=(
+            "The name in `lang` if known, else in the record's own language, else English, "
+            "else any. A BCP 47 tag; `zh` finds `zh-Hans`."
+        ),
+    )
+    def localized_name(self, lang: str | None = None) -> str:
+        if lang is None:
+            return self.name
+        return name_rules.resolve(self.names, lang, self.default_lang) or self.name
+
+    @strawberry.field(name="names", description="Every name, in every language, of every kind.")
+    def all_names(self, lang: str | None = None, kind: NameKind | None = None) -> list[Name]:
+        wanted = kind.value if kind is not None else None
+        return [
+            Name(value=n["value"], lang=n["lang"], kind=n["kind"])
+            for n in self.names
+            if (lang is None or n["lang"] == lang) and (wanted is None or n["kind"] == wanted)
+        ]
+
+
+def _args(first, after, last, before) -> PageArgs:
+    return PageArgs(first=first, after=after, last=last, before=before)
+
+
+def _key(listing: str, link: str, *inputs: Any) -> tuple:
+    # Filter inputs are dataclasses: their repr tells two filters apart for the loader cache.
+    return (listing, link, *map(repr, inputs))
+
+
+First = Annotated[int | None, strawberry.argument(description="Page size from the start (max 100).")]
+After = Annotated[str | None, strawberry.argument(description="Items after this cursor.")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end (max 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Items before this cursor.")]
+
+
+@strawberry.type(description="An alliance of cities: the network itself.")
+class Alliance(Entity, Named, FromRow):
+    entity_type = "alliance"
+
+    founded_on: PartialDate | None
+    website: str | None
+
+    @strawberry.field(description="Members: places with a membership period in this alliance.")
+    async def members(
+        self,
+        info: Ctx,
+        filter: MemberFilter | None = None,
+        order_by: list[MemberOrder] | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection["Member"]:
+        order = sort_keys(order_by, MEMBER_KEYS, MemberOrderField.NAME)
+        return await nested(
+            info, MEMBERS, ALLIANCE_MEMBERS, self.id, member_where(filter), order,
+            _args(first, after, last, before), _key("members", "alliance", filter),
+        )
+
+    @strawberry.field(description="Organisations serving as its secretariat.")
+    async def secretariats(self, info: Ctx) -> list["Organisation"]:
+        rows = await info.context.reader.rows(
+            select(SECRETARIAT.c.organisation_id).where(SECRETARIAT.c.alliance_id == self.id)
+        )
+        found = await organisation_by_id(info).load_many([row[0] for row in rows])
+        return [o for o in found if o is not None]
+
+
+@strawberry.type(description="One period of a member's status in an alliance, as one source said.")
+class MembershipPeriod(Entity, FromRow):
+    entity_type = "membership_period"
+
+    member_id: strawberry.Private[int]
+    alliance_id: strawberry.Private[int]
+    status: MembershipStatus
+    start_date: PartialDate | None
+    end_date: PartialDate | None
+
+    @strawberry.field
+    async def alliance(self, info: Ctx) -> Alliance | None:
+        return await info.context.loaders.by_id(ALLIANCE, Alliance.from_row).load(self.alliance_id)
+
+    @strawberry.field
+    async def member(self, info: Ctx) -> "Member | None":
+        return await member_by_id(info).load(self.member_id)
+
+
+@strawberry.type(description="A city, district, region or city network.")
+class Member(Entity, Named, FromRow):
+    entity_type = "member"
+
+    kind: MemberKind
+    country: CountryCode
+    latitude: float | None
+    longitude: float | None
+    population: int | None
+    parent_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The city network this place belongs to.")
+    async def parent(self, info: Ctx) -> "Member | None":
+        return None if self.parent_id is None else await member_by_id(info).load(self.parent_id)
+
+    @strawberry.field(description="The places of a city network.")
+    async def constituents(self, info: Ctx) -> list["Member"]:
+        loader = info.context.loaders.lists_by(MEMBER, "parent_id", Member.from_row, "sort_key")
+        return await loader.load(self.id)
+
+    @strawberry.field(description="Its membership periods, in every alliance unless one is named.")
+    async def memberships(self, info: Ctx, alliance: str | None = None) -> list[MembershipPeriod]:
+        periods = await _periods(info, self.id)
+        if alliance is None:
+            return periods
+        wanted = await alliance_by_slug(info).load(alliance)
+        return [p for p in periods if wanted is not None and p.alliance_id == wanted.id]
+
+    @strawberry.field(
+        description=(
+            "Its status now in an alliance (the hub's default alliance unless named): the "
+            "latest open period, or null when it has none."
+        )
+    )
+    async def status(self, info: Ctx, alliance: str | None = None) -> MembershipStatus | None:
+        slug = alliance or info.context.settings.default_alliance
+        wanted = await alliance_by_slug(info).load(slug)
+        open_periods = [
+            p for p in await _periods(info, self.id)
+            if wanted is not None and p.alliance_id == wanted.id and p.end_date is None
+        ]
+        latest = max(open_periods, key=lambda p: (p.start_date or "", p.id), default=None)
+        return None if latest is None else latest.status
+
+    @strawberry.field(description="Organisations based here.")
+    async def organisations(
+        self,
+        info: Ctx,
+        filter: OrganisationFilter | None = None,
+        order_by: list[OrganisationOrder] | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection["Organisation"]:
+        order = sort_keys(order_by, ORGANISATION_KEYS, OrganisationOrderField.NAME)
+        return await nested(
+            info, ORGANISATIONS, HOME_MEMBER, self.id, organisation_where(filter), order,
+            _args(first, after, last, before), _key("organisations", "member", filter),
+        )
+
+    @strawberry.field(description="Posts held for this place itself (a lord mayor, say).")
+    async def posts(self, info: Ctx) -> list["Post"]:
+        return await info.context.loaders.lists_by(POST, "member_id", Post.from_row).load(self.id)
+
+    @strawberry.field(description="Partnerships this place is a party to.")
+    async def partnerships(
+        self,
+        info: Ctx,
+        filter: PartnershipFilter | None = None,
+        order_by: list[DatedOrder] | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection["Partnership"]:
+        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
+        return await nested(
+            info, PARTNERSHIPS, MEMBER_PARTNERSHIPS, self.id, partnership_where(filter), order,
+            _args(first, after, last, before), _key("partnerships", "member", filter),
+        )
+
+    @strawberry.field(description="Events this place took part in.")
+    async def events(
+        self,
+        info: Ctx,
+        filter: EventFilter | None = None,
+        order_by: list[DatedOrder] | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection["Event"]:
+        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
+        return await nested(
+            info, EVENTS, MEMBER_EVENTS, self.id, event_where(filter), order,
+            _args(first, after, last, before), _key("events", "member", filter),
+        )
+
+
+@strawberry.type(description="A company, agency, utility, research body, association or office.")
+class Organisation(Entity, Named, FromRow):
+    entity_type = "organisation"
+
+    kind: OrganisationKind
+    description: str | None
+    sectors: list[str]
+    website: str | None
+    member_id: strawberry.Private[int | None]
+    parent_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The place it is based in.")
+    async def member(self, info: Ctx) -> Member | None:
+        return None if self.member_id is None else await member_by_id(info).load(self.member_id)
+
+    @strawberry.field(description="The organisation it belongs to.")
+    async def parent(self, info: Ctx) -> "Organisation | None":
+        if self.parent_id is None:
+            return None
+        return await organisation_by_id(info).load(self.parent_id)
+
+    @strawberry.field(description="Organisations that belong to it.")
+    async def subsidiaries(self, info: Ctx) -> list["Organisation"]:
+        loader = info.context.loaders.lists_by(
+            ORGANISATION, "parent_id", Organisation.from_row, "sort_key"
+        )
+        return await loader.load(self.id)
+
+    @strawberry.field(description="Posts in this organisation and who holds them.")
+    async def posts(self, info: Ctx) -> list["Post"]:
+        loader = info.context.loaders.lists_by(POST, "organisation_id", Post.from_row)
+        return await loader.load(self.id)
+
+    @strawberry.field(description="Partnerships this organisation is a party to.")
+    async def partnerships(
+        self,
+        info: Ctx,
+        filter: PartnershipFilter | None = None,
+        order_by: list[DatedOrder] | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection["Partnership"]:
+        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
+        return await nested(
+            info, PARTNERSHIPS, ORGANISATION_PARTNERSHIPS, self.id, partnership_where(filter),
+            order, _args(first, after, last, before), _key("partnerships", "organisation", filter),
+        )
+
+    @strawberry.field(description="Events this organisation took part in.")
+    async def events(
+        self,
+        info: Ctx,
+        filter: EventFilter | None = None,
+        order_by: list[DatedOrder] | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection["Event"]:
+        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
+        return await nested(
+            info, EVENTS, ORGANISATION_EVENTS, self.id, event_where(filter), order,
+            _args(first, after, last, before), _key("events", "organisation", filter),
+        )
+
+
+@strawberry.type(description="Someone who acts for a member or an organisation.")
+class Person(Entity, Named, FromRow):
+    entity_type = "person"
+
+    sort_name: str | None = strawberry.field(description="Family name first: `Weiler, Stefan`.")
+    honorific_prefix: str | None
+
+    @strawberry.field(description="The posts this person holds or held.")
+    async def posts(self, info: Ctx) -> list["Post"]:
+        return await info.context.loaders.lists_by(POST, "person_id", Post.from_row).load(self.id)
+
+    @strawberry.field(description="Events this person took part in.")
+    async def events(
+        self,
+        info: Ctx,
+        filter: EventFilter | None = None,
+        order_by: list[DatedOrder] | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection["Event"]:
+        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
+        return await nested(
+            info, EVENTS, PERSON_EVENTS, self.id, event_where(filter), order,
+            _args(first, after, last, before), _key("events", "person", filter),
+        )
+
+
+Party = Annotated[
+    Member | Organisation,
+    strawberry.union("Party", description="A member or an organisation."),
+]
+Actor = Annotated[
+    Member | Organisation | Person,
+    strawberry.union("Actor", description="A member, an organisation or a person."),
+]
+
+
+@strawberry.type(description="A position a person holds in an organisation or for a member.")
+class Post(Entity, FromRow):
+    entity_type = "post"
+
+    label: str = strawberry.field(description="As the source words it: `Geschäftsführer`.")
+    role: str | None = strawberry.field(description="A normalised role: `managing_director`.")
+    start_date: PartialDate | None
+    end_date: PartialDate | None
+    person_id: strawberry.Private[int]
+    organisation_id: strawberry.Private[int | None]
+    member_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who holds the post.")
+    async def person(self, info: Ctx) -> Person | None:
+        return await info.context.loaders.by_id(PERSON, Person.from_row).load(self.person_id)
+
+    @strawberry.field(description="The organisation the post is in, if any.")
+    async def organisation(self, info: Ctx) -> Organisation | None:
+        if self.organisation_id is None:
+            return None
+        return await organisation_by_id(info).load(self.organisation_id)
+
+    @strawberry.field(description="The member the post is for, if any.")
+    async def member(self, info: Ctx) -> Member | None:
+        return None if self.member_id is None else await member_by_id(info).load(self.member_id)
+
+
+async def _actor(info: Ctx, member_id, organisation_id, person_id=None) -> Any:
+    if member_id is not None:
+        return await member_by_id(info).load(member_id)
+    if organisation_id is not None:
+        return await organisation_by_id(info).load(organisation_id)
+    if person_id is not None:
+        return await info.context.loaders.by_id(PERSON, Person.from_row).load(person_id)
+    return None
+
+
+@strawberry.type(description="A party to a partnership, in its role.")
+class PartnershipParty(FromRow):
+    role: str | None
+    member_id: strawberry.Private[int | None]
+    organisation_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def party(self, info: Ctx) -> Party | None:
+        return await _actor(info, self.member_id, self.organisation_id)
+
+
+@strawberry.type(description="A participant of an event, in its role.")
+class EventParticipant(FromRow):
+    role: str | None
+    member_id: strawberry.Private[int | None]
+    organisation_id: strawberry.Private[int | None]
+    person_id: strawberry.Private[int | None]
+    on_behalf_of_member_id: strawberry.Private[int | None]
+    on_behalf_of_organisation_id: strawberry.Private[int | None]
+    on_behalf_of_person_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def participant(self, info: Ctx) -> Actor | None:
+        return await _actor(info, self.member_id, self.organisation_id, self.person_id)
+
+    @strawberry.field(description="Whom the participant acted for, if anyone.")
+    async def on_behalf_of(self, info: Ctx) -> Actor | None:
+        return await _actor(
+            info,
+            self.on_behalf_of_member_id,
+            self.on_behalf_of_organisation_id,
+            self.on_behalf_of_person_id,
+        )
+
+
+@strawberry.type(description="A lasting link between members or organisations.")
+class Partnership(Entity, FromRow):
+    entity_type = "partnership"
+
+    slug: str
+    kind: PartnershipKind
+    status: PartnershipStatus
+    title: str
+    description: str | None
+    start_date: PartialDate | None
+    end_date: PartialDate | None
+
+    @strawberry.field(description="Who is party to it, in which role.")
+    async def parties(self, info: Ctx) -> list[PartnershipParty]:
+        loader = info.context.loaders.lists_by(PARTY, "partnership_id", PartnershipParty.from_row)
+        return await loader.load(self.id)
+
+    @strawberry.field(description="Events held under this partnership.")
+    async def events(self, info: Ctx) -> list["Event"]:
+        loader = info.context.loaders.lists_by(EVENT, "partnership_id", Event.from_row, "start_date")
+        return await loader.load(self.id)
+
+
+@strawberry.type(description="A plenary, ceremony, delegation visit, fair or meeting.")
+class Event(Entity, FromRow):
+    entity_type = "event"
+
+    slug: str
+    kind: EventKind
+    status: EventStatus
+    title: str
+    description: str | None
+    start_date: PartialDate | None
+    end_date: PartialDate | None
+    place: str | None
+    partnership_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who took part, in which role, on whose behalf.")
+    async def participants(self, info: Ctx) -> list[EventParticipant]:
+        loader = info.context.loaders.lists_by(PARTICIPANT, "event_id", EventParticipant.from_row)
+        return await loader.load(self.id)
+
+    @strawberry.field(description="The partnership the event belongs to, if any.")
+    async def partnership(self, info: Ctx) -> Partnership | None:
+        if self.partnership_id is None:
+            return None
+        loader = info.context.loaders.by_id(PARTNERSHIP, Partnership.from_row)
+        return await loader.load(self.partnership_id)
+
+
+SECRETARIAT = tables.AllianceSecretariat.__table__
+
+MEMBERS = Listing(MEMBER, Member.from_row)
+ORGANISATIONS = Listing(ORGANISATION, Organisation.from_row)
+PEOPLE = Listing(PERSON, Person.from_row)
+PARTNERSHIPS = Listing(PARTNERSHIP, Partnership.from_row)
+EVENTS = Listing(EVENT, Event.from_row)
+
+
+def _through(link_table: FromClause, child: str, parent: str) -> Link:
+    """Children reached through a link table, each (child, parent) pair once."""
+    pairs = (
+        select(link_table.c[child], link_table.c[parent])
+        .where(link_table.c.deleted_at.is_(None), link_table.c[parent].is_not(None))
+        .distinct()
+        .subquery()
+    )
+    return Link(parent=pairs.c[parent], through=pairs, through_child=child)
+
+
+ALLIANCE_MEMBERS = _through(PERIOD, "member_id", "alliance_id")
+HOME_MEMBER = Link(parent=ORGANISATION.c.member_id)
+MEMBER_PARTNERSHIPS = _through(PARTY, "partnership_id", "member_id")
+ORGANISATION_PARTNERSHIPS = _through(PARTY, "partnership_id", "organisation_id")
+MEMBER_EVENTS = _through(PARTICIPANT, "event_id", "member_id")
+ORGANISATION_EVENTS = _through(PARTICIPANT, "event_id", "organisation_id")
+PERSON_EVENTS = _through(PARTICIPANT, "event_id", "person_id")
+
+# Every type a global id can name, with the table it is read from.
+NODE_TYPES: dict[str, tuple[FromClause, Any]] = {
+    cls.__name__: (table, cls)
+    for cls, table in (
+        (Alliance, ALLIANCE),
+        (Member, MEMBER),
+        (MembershipPeriod, PERIOD),
+        (Organisation, ORGANISATION),
+        (Person, PERSON),
+        (Post, POST),
+        (Partnership, PARTNERSHIP),
+        (Event, EVENT),
+    )
+}
+
+
+def member_by_id(info: Ctx):
+    return info.context.loaders.by_id(MEMBER, Member.from_row)
+
+
+def organisation_by_id(info: Ctx):
+    return info.context.loaders.by_id(ORGANISATION, Organisation.from_row)
+
+
+def alliance_by_slug(info: Ctx):
+    return info.context.loaders.by_slug(ALLIANCE, Alliance.from_row)
+
+
+async def _periods(info: Ctx, member_id: int) -> list[MembershipPeriod]:
+    loader = info.context.loaders.lists_by(
+        PERIOD, "member_id", MembershipPeriod.from_row, "start_date"
+    )
+    return await loader.load(member_id)

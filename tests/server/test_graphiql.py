@@ -1,0 +1,159 @@
+"""GraphiQL at `/`: served from the hub's own files, under a strict CSP, or a clear 503."""
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from server import graphiql, graphiql_assets
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+class _Tags(HTMLParser):
+    """Collects <script> and <link> tags, and any text inside a <script>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict] = []
+        self.links: list[dict] = []
+        self.inline_code = ""
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.scripts.append(dict(attrs))
+            self._in_script = True
+        elif tag == "link":
+            self.links.append(dict(attrs))
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.inline_code += data.strip()
+
+
+def _client() -> TestClient:
+    return TestClient(Starlette(routes=graphiql.routes))
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch) -> Path:
+    """A complete set of stand-in files for the pinned versions, written the way fetch writes
+    them (the browser check covers the real bundles; these tests must not need the network)."""
+    directory = tmp_path / "graphiql"
+    contents = {name: f"/* stand-in {name} */".encode() for name in graphiql_assets.file_names()}
+    graphiql_assets._install(directory, graphiql_assets.PACKAGES, contents)
+    monkeypatch.setenv(graphiql_assets.DIR_ENV, str(directory))
+    return directory
+
+
+@pytest.fixture
+def missing(tmp_path: Path, monkeypatch) -> Path:
+    directory = tmp_path / "empty"
+    directory.mkdir()
+    monkeypatch.setenv(graphiql_assets.DIR_ENV, str(directory))
+    return directory
+
+
+def _page_tags(response) -> _Tags:
+    tags = _Tags()
+    tags.feed(response.text)
+    return tags
+
+
+def test_page_is_html_under_the_strict_csp(installed):
+    response = _client().get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"] == CSP
+    assert "unsafe-eval" not in response.headers["content-security-policy"]
+
+
+def test_page_has_no_inline_script(installed):
+    tags = _page_tags(_client().get("/"))
+
+    assert tags.scripts and all(script.get("src") for script in tags.scripts)
+    assert tags.inline_code == ""
+
+
+def test_every_asset_is_same_origin_and_served(installed):
+    client = _client()
+    tags = _page_tags(client.get("/"))
+    urls = [s["src"] for s in tags.scripts] + [l["href"] for l in tags.links if l.get("rel") == "stylesheet"]
+
+    assert len(urls) == len(graphiql_assets.file_names()) + 1  # the pinned files and start.js
+    for url in urls:
+        assert url.startswith("/graphiql/") and not url.startswith("//") and "://" not in url
+        response = client.get(url)
+        assert response.status_code == 200, url
+        kind = "css" if url.endswith(".css") else "javascript"
+        assert response.headers["content-type"].startswith(f"text/{kind}"), url
+
+
+def test_scripts_load_in_pinned_order_then_start_js(installed):
+    scripts = _page_tags(_client().get("/")).scripts
+    pinned = [f"/graphiql/{n}" for n in graphiql_assets.file_names() if n.endswith(".js")]
+
+    assert [s["src"] for s in scripts] == [*pinned, "/graphiql/start.js"]
+    assert pinned[0].startswith("/graphiql/react-") and "graphiql-" in pinned[-1]
+    assert all("defer" in s for s in scripts)  # deferred scripts run in document order
+
+
+def test_versioned_files_are_cached_for_long_and_start_js_is_revalidated(installed):
+    client = _client()
+    pinned = client.get(f"/graphiql/{graphiql_assets.file_names()[0]}")
+    start = client.get("/graphiql/start.js")
+
+    assert "immutable" in pinned.headers["cache-control"]
+    assert "max-age=31536000" in pinned.headers["cache-control"]
+    assert start.headers["cache-control"] == "no-cache"
+
+
+def test_start_js_targets_same_origin_graphql_with_the_readme_query(installed):
+    script = _client().get("/graphiql/start.js").text
+
+    assert "GraphiQL.createFetcher" in script
+    assert "window.location.origin" in script and 'origin + "/graphql"' in script
+    assert 'member(slug: \\"kaiserslautern\\")' in script
+    assert "posts { label person { name } }" in script
+
+
+def test_unknown_asset_is_404(installed):
+    assert _client().get("/graphiql/not-there.js").status_code == 404
+
+
+def test_missing_assets_answer_503_with_how_to_install(missing):
+    response = _client().get("/")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/html")
+    assert "not installed" in response.text
+    assert "make run" in response.text
+    assert ".venv/bin/python -m server.graphiql_assets fetch" in response.text
+    assert "/graphql" in response.text and "POST" in response.text
+    assert response.headers["content-security-policy"] == CSP
+
+
+def test_missing_assets_are_404_not_500(missing):
+    name = graphiql_assets.file_names()[0]
+
+    assert _client().get(f"/graphiql/{name}").status_code == 404
+
+
+def test_an_install_for_other_versions_counts_as_missing(installed):
+    # After a version bump the page would name files that are not there: say so instead.
+    marker = installed / graphiql_assets.MARKER
+    marker.write_text(marker.read_text().replace("graphiql@", "graphiql-old@"))
+
+    assert _client().get("/").status_code == 503
