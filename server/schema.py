@@ -2,6 +2,7 @@
 unexpected errors."""
 
 import logging
+from functools import partial
 
 import strawberry
 from graphql import GraphQLError
@@ -44,12 +45,14 @@ class HubSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> strawberry.Schema:
     return HubSchema(
         query=Query,
+        # Factories: Strawberry makes fresh extensions per request; the parser and validation
+        # caches live at module level, so they are shared across requests all the same.
         extensions=[
-            MaxTokensLimiter(max_token_count=settings.max_tokens),
-            ParserCache(maxsize=1024),
-            ValidationCache(maxsize=1024),
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-            MaskErrors(should_mask_error=_unexpected),
+            partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+            partial(ParserCache, maxsize=1024),
+            partial(ValidationCache, maxsize=1024),
+            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            partial(MaskErrors, should_mask_error=_unexpected),
         ],
     )

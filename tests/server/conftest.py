@@ -1,0 +1,44 @@
+"""Running GraphQL in-process against a test database (`schema.execute`, no HTTP)."""
+
+from typing import Any
+
+import pytest
+from strawberry.types import ExecutionResult
+
+from server.config import Settings
+from server.context import Context
+from server.reader import Reader
+from server.schema import build_schema
+
+
+class Client:
+    def __init__(self, database, settings: Settings):
+        self.database = database
+        self.settings = settings
+        self.schema = build_schema(settings)
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> ExecutionResult:
+        reader = Reader(self.database.engine)
+        try:
+            return await self.schema.execute(
+                query, variable_values=variables,
+                context_value=Context(reader=reader, settings=self.settings),
+            )
+        finally:
+            await reader.close()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The result's data, failing the test on any error."""
+        result = await self.execute(query, variables)
+        assert result.errors is None, [e.formatted for e in result.errors]
+        return result.data
+
+    async def errors(self, query: str, variables: dict[str, Any] | None = None) -> list[dict]:
+        result = await self.execute(query, variables)
+        assert result.errors, f"expected errors, got data {result.data}"
+        return [e.formatted for e in result.errors]
+
+
+@pytest.fixture(scope="session")
+def client(seeded) -> Client:
+    return Client(seeded, seeded.settings())
