@@ -6,13 +6,10 @@ of the request see the same snapshot, even while a sync commits.
 """
 
 import asyncio
-import logging
 from typing import Any
 
 from sqlalchemy import Executable, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-log = logging.getLogger("alliance.db")
 
 
 class Reader:
@@ -22,30 +19,30 @@ class Reader:
         self._lock = asyncio.Lock()
 
     async def _connect(self) -> AsyncConnection:
-        connection = await self._engine.connect()
+        # Kept at once: a resolver cancelled from here on must not leak the connection.
+        connection = self._connection = await self._engine.connect()
         if connection.dialect.name == "postgresql":
             await connection.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
-        await connection.begin()
-        return connection
+        return connection  # the first statement begins the transaction
 
     async def rows(self, statement: Executable) -> list[Row[Any]]:
+        # When one resolver fails, GraphQL cancels its siblings. Cancelling a statement inside
+        # the driver breaks the connection, so a statement once started is allowed to finish.
+        return await asyncio.shield(self._rows(statement))
+
+    async def _rows(self, statement: Executable) -> list[Row[Any]]:
         async with self._lock:
-            if self._connection is None:
-                self._connection = await self._connect()
-            return (await self._connection.execute(statement)).all()
+            connection = self._connection or await self._connect()
+            return (await connection.execute(statement)).all()
 
     async def scalar(self, statement: Executable) -> Any:
         rows = await self.rows(statement)
         return rows[0][0] if rows else None
 
     async def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            await connection.close()
-        except Exception:  # a statement cancelled mid-flight can leave the driver unusable
-            log.warning("dropping a broken database connection", exc_info=True)
-            await connection.invalidate()
+        async with self._lock:  # after any statement still running
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                await connection.close()

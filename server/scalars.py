@@ -18,8 +18,11 @@ def _parse_partial_date(value: object) -> str:
         raise ValueError(str(exc)) from None
 
 
-PartialDate = strawberry.scalar(
-    NewType("PartialDate", str),
+PartialDate = NewType("PartialDate", str)
+CountryCode = NewType("CountryCode", str)
+
+_PARTIAL_DATE = strawberry.scalar(
+    name="PartialDate",
     description=(
         "A date as precise as its source: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, returned as "
         "given. Sorts by its earliest day; as a filter bound it covers its whole period."
@@ -37,9 +40,12 @@ def _parse_country(value: object) -> str:
     return value.upper()
 
 
-CountryCode = strawberry.scalar(
-    NewType("CountryCode", str),
+_COUNTRY_CODE = strawberry.scalar(
+    name="CountryCode",
     description="An ISO 3166-1 alpha-2 country code: `DE`, `CN`.",
     serialize=str,
     parse_value=_parse_country,
 )
+
+# Handed to the schema's config, so the NewTypes above become these scalars.
+SCALARS = {PartialDate: _PARTIAL_DATE, CountryCode: _COUNTRY_CODE}

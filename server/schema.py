@@ -5,6 +5,7 @@ import logging
 from functools import partial
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
@@ -18,6 +19,7 @@ from strawberry.extensions import (
 from .config import Settings
 from .errors import ApiError
 from .queries import Query
+from .scalars import SCALARS
 
 log = logging.getLogger("alliance.graphql")
 
@@ -25,7 +27,8 @@ log = logging.getLogger("alliance.graphql")
 def _unexpected(error: GraphQLError) -> bool:
     """Mask what a client did not cause; log it in full, once, here."""
     original = error.original_error
-    if original is None or isinstance(original, ApiError):
+    # Without a path the error came before execution: parsing, validation, variable coercion.
+    if original is None or error.path is None or isinstance(original, ApiError | GraphQLError):
         return False
     log.error(
         "unexpected error at %s: %s",
@@ -45,6 +48,7 @@ class HubSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> strawberry.Schema:
     return HubSchema(
         query=Query,
+        config=StrawberryConfig(scalar_map=SCALARS),
         # Factories: Strawberry makes fresh extensions per request; the parser and validation
         # caches live at module level, so they are shared across requests all the same.
         extensions=[

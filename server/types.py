@@ -135,6 +135,7 @@ class Named:
     default_lang: str = strawberry.field(description="The language of the record's own name.")
     name: strawberry.Private[str]
     names: strawberry.Private[list[dict[str, str]]]
+    sort_key: strawberry.Private[str]  # what NAME orders by; cursors carry it
 
     @strawberry.field(
         name="name",
