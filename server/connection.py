@@ -24,14 +24,14 @@ class PageInfo:
             "was given (as the Relay specification allows), and the other way round."
         )
     )
-    start_cursor: str | None
-    end_cursor: str | None
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
 
 
 @strawberry.type(description="An item and its cursor.")
 class Edge(Generic[T]):
     cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
-    node: T
+    node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of a list, with cursors to page on and its total.")

@@ -37,26 +37,26 @@ Conditions = list[ColumnElement[bool]]
 
 @strawberry.input(description="Matches one of a set of values.")
 class OneOf(Generic[E]):
-    eq: E | None = None
-    in_: list[E] | None = strawberry.field(default=None, name="in")
-    not_in: list[E] | None = None
+    eq: E | None = strawberry.field(default=None, description="Equals this value.")
+    in_: list[E] | None = strawberry.field(default=None, name="in", description="Is one of these.")
+    not_in: list[E] | None = strawberry.field(default=None, description="Is none of these.")
 
 
 @strawberry.input(description="Matches a text value exactly.")
 class TextMatch:
-    eq: str | None = None
-    in_: list[str] | None = strawberry.field(default=None, name="in")
-    starts_with: str | None = None
+    eq: str | None = strawberry.field(default=None, description="Equals this text.")
+    in_: list[str] | None = strawberry.field(default=None, name="in", description="Is one of these.")
+    starts_with: str | None = strawberry.field(default=None, description="Begins with this text.")
 
 
 @strawberry.input(description="Compares a whole number.")
 class IntMatch:
-    eq: int | None = None
-    gt: int | None = None
-    gte: int | None = None
-    lt: int | None = None
-    lte: int | None = None
-    is_null: bool | None = None
+    eq: int | None = strawberry.field(default=None, description="Equals.")
+    gt: int | None = strawberry.field(default=None, description="Greater than.")
+    gte: int | None = strawberry.field(default=None, description="Greater than or equal.")
+    lt: int | None = strawberry.field(default=None, description="Less than.")
+    lte: int | None = strawberry.field(default=None, description="Less than or equal.")
+    is_null: bool | None = strawberry.field(default=None, description="True: unknown; false: known.")
 
 
 @strawberry.input(
@@ -67,12 +67,12 @@ class IntMatch:
     )
 )
 class DateMatch:
-    eq: PartialDate | None = None
-    gt: PartialDate | None = None
-    gte: PartialDate | None = None
-    lt: PartialDate | None = None
-    lte: PartialDate | None = None
-    is_null: bool | None = None
+    eq: PartialDate | None = strawberry.field(default=None, description="Within this period.")
+    gt: PartialDate | None = strawberry.field(default=None, description="After this period.")
+    gte: PartialDate | None = strawberry.field(default=None, description="From this period on.")
+    lt: PartialDate | None = strawberry.field(default=None, description="Before this period.")
+    lte: PartialDate | None = strawberry.field(default=None, description="Up to the end of this period.")
+    is_null: bool | None = strawberry.field(default=None, description="True: no date known.")
 
 
 def _plain(value: Any) -> Any:
@@ -178,9 +178,9 @@ def _none_of() -> Any:
 @strawberry.input(description="Matches membership periods of a member.")
 class MembershipFilter:
     alliance: str | None = strawberry.field(default=None, description="Alliance slug.")
-    status: OneOf[enums.MembershipStatus] | None = None
-    start_date: DateMatch | None = None
-    end_date: DateMatch | None = None
+    status: OneOf[enums.MembershipStatus] | None = strawberry.field(default=None, description="The status in the period.")
+    start_date: DateMatch | None = strawberry.field(default=None, description="When it began.")
+    end_date: DateMatch | None = strawberry.field(default=None, description="When it ended.")
     current: bool | None = strawberry.field(
         default=None, description="True: the period has no end date yet."
     )
@@ -205,10 +205,10 @@ class MemberFilter:
     and_: list["MemberFilter"] | None = _all_of()
     or_: list["MemberFilter"] | None = _any_of()
     not_: "MemberFilter | None" = _none_of()
-    slug: TextMatch | None = None
-    kind: OneOf[enums.MemberKind] | None = None
-    country: OneOf[CountryCode] | None = None
-    population: IntMatch | None = None
+    slug: TextMatch | None = strawberry.field(default=None, description="Its slug.")
+    kind: OneOf[enums.MemberKind] | None = strawberry.field(default=None, description="Its kind.")
+    country: OneOf[CountryCode] | None = strawberry.field(default=None, description="Its country.")
+    population: IntMatch | None = strawberry.field(default=None, description="Its population.")
     search: str | None = strawberry.field(
         default=None, description="Part of any of its names, in any language."
     )
@@ -252,8 +252,8 @@ class OrganisationFilter:
     and_: list["OrganisationFilter"] | None = _all_of()
     or_: list["OrganisationFilter"] | None = _any_of()
     not_: "OrganisationFilter | None" = _none_of()
-    slug: TextMatch | None = None
-    kind: OneOf[enums.OrganisationKind] | None = None
+    slug: TextMatch | None = strawberry.field(default=None, description="Its slug.")
+    kind: OneOf[enums.OrganisationKind] | None = strawberry.field(default=None, description="Its kind.")
     sector: str | None = strawberry.field(default=None, description="Works in this sector.")
     search: str | None = strawberry.field(
         default=None, description="Part of any of its names, in any language."
@@ -290,9 +290,9 @@ def organisation_where(f: OrganisationFilter | None, table: FromClause = ORGANIS
 
 @strawberry.input(description="Matches posts a person holds.")
 class PostFilter:
-    role: TextMatch | None = None
-    organisation: OrganisationFilter | None = None
-    member: MemberFilter | None = None
+    role: TextMatch | None = strawberry.field(default=None, description="The role, as recorded.")
+    organisation: OrganisationFilter | None = strawberry.field(default=None, description="The post is in an organisation matching this.")
+    member: MemberFilter | None = strawberry.field(default=None, description="The post is for a member matching this.")
     current: bool | None = strawberry.field(default=None, description="True: no end date yet.")
 
 
@@ -301,7 +301,7 @@ class PersonFilter:
     and_: list["PersonFilter"] | None = _all_of()
     or_: list["PersonFilter"] | None = _any_of()
     not_: "PersonFilter | None" = _none_of()
-    slug: TextMatch | None = None
+    slug: TextMatch | None = strawberry.field(default=None, description="Its slug.")
     search: str | None = strawberry.field(default=None, description="Part of any of their names.")
     holds_post: PostFilter | None = strawberry.field(
         default=None, description="Holds a post matching this."
@@ -335,7 +335,7 @@ def person_where(f: PersonFilter | None, table: FromClause = PERSON) -> Conditio
 
 @strawberry.input(description="Matches a party of a partnership, or a participant of an event.")
 class PartyFilter:
-    role: TextMatch | None = None
+    role: TextMatch | None = strawberry.field(default=None, description="The role, as recorded.")
     member: MemberFilter | None = strawberry.field(default=None, description="A member matching this.")
     organisation: OrganisationFilter | None = strawberry.field(
         default=None, description="An organisation matching this."
@@ -363,11 +363,11 @@ class PartnershipFilter:
     and_: list["PartnershipFilter"] | None = _all_of()
     or_: list["PartnershipFilter"] | None = _any_of()
     not_: "PartnershipFilter | None" = _none_of()
-    slug: TextMatch | None = None
-    kind: OneOf[enums.PartnershipKind] | None = None
-    status: OneOf[enums.PartnershipStatus] | None = None
-    start_date: DateMatch | None = None
-    end_date: DateMatch | None = None
+    slug: TextMatch | None = strawberry.field(default=None, description="Its slug.")
+    kind: OneOf[enums.PartnershipKind] | None = strawberry.field(default=None, description="Its kind.")
+    status: OneOf[enums.PartnershipStatus] | None = strawberry.field(default=None, description="Its status.")
+    start_date: DateMatch | None = strawberry.field(default=None, description="When it began.")
+    end_date: DateMatch | None = strawberry.field(default=None, description="When it ended.")
     party: PartyFilter | None = strawberry.field(
         default=None, description="Has a party matching this (e.g. a member in country CN)."
     )
@@ -399,11 +399,11 @@ class EventFilter:
     and_: list["EventFilter"] | None = _all_of()
     or_: list["EventFilter"] | None = _any_of()
     not_: "EventFilter | None" = _none_of()
-    slug: TextMatch | None = None
-    kind: OneOf[enums.EventKind] | None = None
-    status: OneOf[enums.EventStatus] | None = None
-    start_date: DateMatch | None = None
-    end_date: DateMatch | None = None
+    slug: TextMatch | None = strawberry.field(default=None, description="Its slug.")
+    kind: OneOf[enums.EventKind] | None = strawberry.field(default=None, description="Its kind.")
+    status: OneOf[enums.EventStatus] | None = strawberry.field(default=None, description="Its status.")
+    start_date: DateMatch | None = strawberry.field(default=None, description="When it began.")
+    end_date: DateMatch | None = strawberry.field(default=None, description="When it ended.")
     participant: ParticipantFilter | None = strawberry.field(
         default=None, description="Has a participant matching this."
     )

@@ -79,25 +79,25 @@ def _direction() -> Any:
 
 @strawberry.input(description="One term of a members ordering; ties fall to the id.")
 class MemberOrder:
-    field: MemberOrderField
+    field: MemberOrderField = strawberry.field(description="What to order by.")
     direction: Direction = _direction()
 
 
 @strawberry.input(description="One term of an organisations ordering; ties fall to the id.")
 class OrganisationOrder:
-    field: OrganisationOrderField
+    field: OrganisationOrderField = strawberry.field(description="What to order by.")
     direction: Direction = _direction()
 
 
 @strawberry.input(description="One term of a people ordering; ties fall to the id.")
 class PersonOrder:
-    field: PersonOrderField
+    field: PersonOrderField = strawberry.field(description="What to order by.")
     direction: Direction = _direction()
 
 
 @strawberry.input(description="One term of a partnerships or events ordering; ties fall to the id.")
 class DatedOrder:
-    field: DatedOrderField
+    field: DatedOrderField = strawberry.field(description="What to order by.")
     direction: Direction = _direction()
 
 

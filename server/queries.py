@@ -1,7 +1,7 @@
 """The root `Query`: global ids, the alliance, the five lists and lookups by slug."""
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -37,6 +37,15 @@ from .ordering import (
     sort_keys,
 )
 from .types import (
+    AllianceSlug,
+    DatedOrderBy,
+    EventsWhere,
+    MembersOrder,
+    MembersWhere,
+    OrganisationsOrder,
+    OrganisationsWhere,
+    PartnershipsWhere,
+    Slug,
     ALLIANCE,
     EVENTS,
     MEMBERS,
@@ -62,7 +71,7 @@ from .types import (
 MAX_NODES = 100
 
 
-async def _by_slug(info: Ctx, listing: Listing, kind: str, slug: str) -> Any:
+async def _by_slug(info: Ctx, listing: Listing, kind: str, slug: Slug) -> Any:
     found = await info.context.loaders.by_slug(listing.table, listing.build).load(slug)
     if found is None:
         raise NotFound(f"no {kind} has the slug {slug!r}", field="slug")
@@ -80,17 +89,21 @@ async def _node(info: Ctx, global_id: str) -> Any:
 @strawberry.type(description="Reading the alliance graph.")
 class Query:
     @strawberry.field(description="Any record by its global id; null when there is none.")
-    async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
+    async def node(
+        self, info: Ctx, id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")]
+    ) -> Node | None:
         return await _node(info, id)
 
     @strawberry.field(description=f"Records by global ids, in the same order (at most {MAX_NODES}).")
-    async def nodes(self, info: Ctx, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self, info: Ctx, ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids.")]
+    ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise InvalidArgument(f"at most {MAX_NODES} ids at once", field="ids")
         return list(await asyncio.gather(*(_node(info, global_id) for global_id in ids)))
 
     @strawberry.field(description="An alliance by slug; the hub's default alliance without one.")
-    async def alliance(self, info: Ctx, slug: str | None = None) -> Alliance | None:
+    async def alliance(self, info: Ctx, slug: AllianceSlug = None) -> Alliance | None:
         listing = Listing(ALLIANCE, Alliance.from_row)
         return await _by_slug(info, listing, "alliance", slug or info.context.settings.default_alliance)
 
@@ -106,8 +119,8 @@ class Query:
     async def members(
         self,
         info: Ctx,
-        filter: MemberFilter | None = None,
-        order_by: list[MemberOrder] | None = None,
+        filter: MembersWhere = None,
+        order_by: MembersOrder = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -120,8 +133,8 @@ class Query:
     async def organisations(
         self,
         info: Ctx,
-        filter: OrganisationFilter | None = None,
-        order_by: list[OrganisationOrder] | None = None,
+        filter: OrganisationsWhere = None,
+        order_by: OrganisationsOrder = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -135,8 +148,8 @@ class Query:
     async def people(
         self,
         info: Ctx,
-        filter: PersonFilter | None = None,
-        order_by: list[PersonOrder] | None = None,
+        filter: Annotated[PersonFilter | None, strawberry.argument(description="Only people matching this.")] = None,
+        order_by: Annotated[list[PersonOrder] | None, strawberry.argument(description="Sort terms; by name unless given.")] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -149,8 +162,8 @@ class Query:
     async def partnerships(
         self,
         info: Ctx,
-        filter: PartnershipFilter | None = None,
-        order_by: list[DatedOrder] | None = None,
+        filter: PartnershipsWhere = None,
+        order_by: DatedOrderBy = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -164,8 +177,8 @@ class Query:
     async def events(
         self,
         info: Ctx,
-        filter: EventFilter | None = None,
-        order_by: list[DatedOrder] | None = None,
+        filter: EventsWhere = None,
+        order_by: DatedOrderBy = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -175,21 +188,21 @@ class Query:
         return await top_level(info, EVENTS, event_where(filter), order, _args(first, after, last, before))
 
     @strawberry.field(description="A member or other place by slug.")
-    async def member(self, info: Ctx, slug: str) -> Member | None:
+    async def member(self, info: Ctx, slug: Slug) -> Member | None:
         return await _by_slug(info, MEMBERS, "member", slug)
 
     @strawberry.field(description="An organisation by slug.")
-    async def organisation(self, info: Ctx, slug: str) -> Organisation | None:
+    async def organisation(self, info: Ctx, slug: Slug) -> Organisation | None:
         return await _by_slug(info, ORGANISATIONS, "organisation", slug)
 
     @strawberry.field(description="A person by slug.")
-    async def person(self, info: Ctx, slug: str) -> Person | None:
+    async def person(self, info: Ctx, slug: Slug) -> Person | None:
         return await _by_slug(info, PEOPLE, "person", slug)
 
     @strawberry.field(description="A partnership by slug.")
-    async def partnership(self, info: Ctx, slug: str) -> Partnership | None:
+    async def partnership(self, info: Ctx, slug: Slug) -> Partnership | None:
         return await _by_slug(info, PARTNERSHIPS, "partnership", slug)
 
     @strawberry.field(description="An event by slug.")
-    async def event(self, info: Ctx, slug: str) -> Event | None:
+    async def event(self, info: Ctx, slug: Slug) -> Event | None:
         return await _by_slug(info, EVENTS, "event", slug)

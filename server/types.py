@@ -67,6 +67,34 @@ from .scalars import CountryCode, PartialDate
 Ctx = Info[Context, None]
 ALLIANCE = tables.Alliance.__table__
 
+First = Annotated[int | None, strawberry.argument(description="Page size from the start (max 100).")]
+After = Annotated[str | None, strawberry.argument(description="Items after this cursor.")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end (max 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Items before this cursor.")]
+Lang = Annotated[str | None, strawberry.argument(description="A BCP 47 tag: de, en, zh-Hans.")]
+AllianceSlug = Annotated[
+    str | None, strawberry.argument(description="Slug of an alliance; the hub's default if null.")
+]
+Slug = Annotated[str, strawberry.argument(description="The record's slug.")]
+MembersWhere = Annotated[MemberFilter | None, strawberry.argument(description="Only members matching this.")]
+OrganisationsWhere = Annotated[
+    OrganisationFilter | None, strawberry.argument(description="Only organisations matching this.")
+]
+PartnershipsWhere = Annotated[
+    PartnershipFilter | None, strawberry.argument(description="Only partnerships matching this.")
+]
+EventsWhere = Annotated[EventFilter | None, strawberry.argument(description="Only events matching this.")]
+MembersOrder = Annotated[
+    list[MemberOrder] | None, strawberry.argument(description="Sort terms; by name unless given.")
+]
+OrganisationsOrder = Annotated[
+    list[OrganisationOrder] | None, strawberry.argument(description="Sort terms; by name unless given.")
+]
+DatedOrderBy = Annotated[
+    list[DatedOrder] | None, strawberry.argument(description="Sort terms; by start date unless given.")
+]
+
+
 
 class FromRow:
     """Makes a GraphQL object from a table row, taking the columns its dataclass declares."""
@@ -83,24 +111,24 @@ class FromRow:
 
 @strawberry.type(description="A name in one language.")
 class Name:
-    value: str
+    value: str = strawberry.field(description="The name as written.")
     lang: str = strawberry.field(description="BCP 47 language tag: de, en, zh-Hans, zh-Latn-pinyin.")
-    kind: NameKind
+    kind: NameKind = strawberry.field(description="Official, short, alias, former or transliteration.")
 
 
 @strawberry.type(description="An external key: a Wikidata QID, an official code, a feed's item id.")
 class Identifier:
     scheme: str = strawberry.field(description="wikidata, ags, gbt2260, geonames or feed:<slug>.")
-    value: str
+    value: str = strawberry.field(description="The key within its scheme: Q3832, 07312000.")
 
 
 @strawberry.type(description="Where a fact came from.")
 class Source:
     feed: str | None = strawberry.field(description="Slug of the feed, or `seed`.")
     item_id: str | None = strawberry.field(description="The item's id in that feed.")
-    url: str | None
+    url: str | None = strawberry.field(description="Where to read it.")
     note: str | None = strawberry.field(description="What the source is, in words.")
-    retrieved_at: dt.datetime | None
+    retrieved_at: dt.datetime | None = strawberry.field(description="When the hub read it.")
     run_id: int | None = strawberry.field(description="The sync run that brought it.")
 
 
@@ -117,8 +145,8 @@ class Node:
 class Entity(Node):
     entity_type = ""  # the `entity_type` that identifiers and sources use for this type
 
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: dt.datetime = strawberry.field(description="When the hub first stored it.")
+    updated_at: dt.datetime = strawberry.field(description="When the hub last changed it.")
 
     @strawberry.field(description="External keys of this record.")
     async def identifiers(self, info: Ctx) -> list[Identifier]:
@@ -144,13 +172,17 @@ class Named:
             "else any. A BCP 47 tag; `zh` finds `zh-Hans`."
         ),
     )
-    def localized_name(self, lang: str | None = None) -> str:
+    def localized_name(self, lang: Lang = None) -> str:
         if lang is None:
             return self.name
         return name_rules.resolve(self.names, lang, self.default_lang) or self.name
 
     @strawberry.field(name="names", description="Every name, in every language, of every kind.")
-    def all_names(self, lang: str | None = None, kind: NameKind | None = None) -> list[Name]:
+    def all_names(
+        self,
+        lang: Annotated[str | None, strawberry.argument(description="Only names in this exact language.")] = None,
+        kind: Annotated[NameKind | None, strawberry.argument(description="Only names of this kind.")] = None,
+    ) -> list[Name]:
         wanted = kind.value if kind is not None else None
         return [
             Name(value=n["value"], lang=n["lang"], kind=n["kind"])
@@ -168,25 +200,19 @@ def _key(listing: str, link: str, *inputs: Any) -> tuple:
     return (listing, link, *map(repr, inputs))
 
 
-First = Annotated[int | None, strawberry.argument(description="Page size from the start (max 100).")]
-After = Annotated[str | None, strawberry.argument(description="Items after this cursor.")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end (max 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Items before this cursor.")]
-
-
 @strawberry.type(description="An alliance of cities: the network itself.")
 class Alliance(Entity, Named, FromRow):
     entity_type = "alliance"
 
-    founded_on: PartialDate | None
-    website: str | None
+    founded_on: PartialDate | None = strawberry.field(description="When it was founded.")
+    website: str | None = strawberry.field(description="Its website.")
 
     @strawberry.field(description="Members: places with a membership period in this alliance.")
     async def members(
         self,
         info: Ctx,
-        filter: MemberFilter | None = None,
-        order_by: list[MemberOrder] | None = None,
+        filter: MembersWhere = None,
+        order_by: MembersOrder = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -213,15 +239,15 @@ class MembershipPeriod(Entity, FromRow):
 
     member_id: strawberry.Private[int]
     alliance_id: strawberry.Private[int]
-    status: MembershipStatus
-    start_date: PartialDate | None
-    end_date: PartialDate | None
+    status: MembershipStatus = strawberry.field(description="The member's standing in the period.")
+    start_date: PartialDate | None = strawberry.field(description="When the period began.")
+    end_date: PartialDate | None = strawberry.field(description="When it ended; null while it lasts.")
 
-    @strawberry.field
+    @strawberry.field(description="The alliance.")
     async def alliance(self, info: Ctx) -> Alliance | None:
         return await info.context.loaders.by_id(ALLIANCE, Alliance.from_row).load(self.alliance_id)
 
-    @strawberry.field
+    @strawberry.field(description="The member.")
     async def member(self, info: Ctx) -> "Member | None":
         return await member_by_id(info).load(self.member_id)
 
@@ -230,11 +256,11 @@ class MembershipPeriod(Entity, FromRow):
 class Member(Entity, Named, FromRow):
     entity_type = "member"
 
-    kind: MemberKind
-    country: CountryCode
-    latitude: float | None
-    longitude: float | None
-    population: int | None
+    kind: MemberKind = strawberry.field(description="City, district, region or city network.")
+    country: CountryCode = strawberry.field(description="Its country.")
+    latitude: float | None = strawberry.field(description="WGS 84 latitude.")
+    longitude: float | None = strawberry.field(description="WGS 84 longitude.")
+    population: int | None = strawberry.field(description="Inhabitants, where a source gives them.")
     parent_id: strawberry.Private[int | None]
 
     @strawberry.field(description="The city network this place belongs to.")
@@ -247,7 +273,7 @@ class Member(Entity, Named, FromRow):
         return await loader.load(self.id)
 
     @strawberry.field(description="Its membership periods, in every alliance unless one is named.")
-    async def memberships(self, info: Ctx, alliance: str | None = None) -> list[MembershipPeriod]:
+    async def memberships(self, info: Ctx, alliance: AllianceSlug = None) -> list[MembershipPeriod]:
         periods = await _periods(info, self.id)
         if alliance is None:
             return periods
@@ -260,7 +286,7 @@ class Member(Entity, Named, FromRow):
             "latest open period, or null when it has none."
         )
     )
-    async def status(self, info: Ctx, alliance: str | None = None) -> MembershipStatus | None:
+    async def status(self, info: Ctx, alliance: AllianceSlug = None) -> MembershipStatus | None:
         slug = alliance or info.context.settings.default_alliance
         wanted = await alliance_by_slug(info).load(slug)
         open_periods = [
@@ -274,8 +300,8 @@ class Member(Entity, Named, FromRow):
     async def organisations(
         self,
         info: Ctx,
-        filter: OrganisationFilter | None = None,
-        order_by: list[OrganisationOrder] | None = None,
+        filter: OrganisationsWhere = None,
+        order_by: OrganisationsOrder = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -295,8 +321,8 @@ class Member(Entity, Named, FromRow):
     async def partnerships(
         self,
         info: Ctx,
-        filter: PartnershipFilter | None = None,
-        order_by: list[DatedOrder] | None = None,
+        filter: PartnershipsWhere = None,
+        order_by: DatedOrderBy = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -312,8 +338,8 @@ class Member(Entity, Named, FromRow):
     async def events(
         self,
         info: Ctx,
-        filter: EventFilter | None = None,
-        order_by: list[DatedOrder] | None = None,
+        filter: EventsWhere = None,
+        order_by: DatedOrderBy = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -330,10 +356,10 @@ class Member(Entity, Named, FromRow):
 class Organisation(Entity, Named, FromRow):
     entity_type = "organisation"
 
-    kind: OrganisationKind
-    description: str | None
-    sectors: list[str]
-    website: str | None
+    kind: OrganisationKind = strawberry.field(description="What kind of organisation it is.")
+    description: str | None = strawberry.field(description="What it does, in a sentence or two.")
+    sectors: list[str] = strawberry.field(description="Sectors it works in.")
+    website: str | None = strawberry.field(description="Its website.")
     member_id: strawberry.Private[int | None]
     parent_id: strawberry.Private[int | None]
 
@@ -363,8 +389,8 @@ class Organisation(Entity, Named, FromRow):
     async def partnerships(
         self,
         info: Ctx,
-        filter: PartnershipFilter | None = None,
-        order_by: list[DatedOrder] | None = None,
+        filter: PartnershipsWhere = None,
+        order_by: DatedOrderBy = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -380,8 +406,8 @@ class Organisation(Entity, Named, FromRow):
     async def events(
         self,
         info: Ctx,
-        filter: EventFilter | None = None,
-        order_by: list[DatedOrder] | None = None,
+        filter: EventsWhere = None,
+        order_by: DatedOrderBy = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -399,7 +425,7 @@ class Person(Entity, Named, FromRow):
     entity_type = "person"
 
     sort_name: str | None = strawberry.field(description="Family name first: `Weiler, Stefan`.")
-    honorific_prefix: str | None
+    honorific_prefix: str | None = strawberry.field(description="Dr., Prof., as sources give it.")
 
     @strawberry.field(description="The posts this person holds or held.")
     async def posts(self, info: Ctx) -> list["Post"]:
@@ -409,8 +435,8 @@ class Person(Entity, Named, FromRow):
     async def events(
         self,
         info: Ctx,
-        filter: EventFilter | None = None,
-        order_by: list[DatedOrder] | None = None,
+        filter: EventsWhere = None,
+        order_by: DatedOrderBy = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -439,8 +465,8 @@ class Post(Entity, FromRow):
 
     label: str = strawberry.field(description="As the source words it: `Geschäftsführer`.")
     role: str | None = strawberry.field(description="A normalised role: `managing_director`.")
-    start_date: PartialDate | None
-    end_date: PartialDate | None
+    start_date: PartialDate | None = strawberry.field(description="When the post began.")
+    end_date: PartialDate | None = strawberry.field(description="When it ended; null while held.")
     person_id: strawberry.Private[int]
     organisation_id: strawberry.Private[int | None]
     member_id: strawberry.Private[int | None]
@@ -472,18 +498,18 @@ async def _actor(info: Ctx, member_id, organisation_id, person_id=None) -> Any:
 
 @strawberry.type(description="A party to a partnership, in its role.")
 class PartnershipParty(FromRow):
-    role: str | None
+    role: str | None = strawberry.field(description="The party's role, as recorded.")
     member_id: strawberry.Private[int | None]
     organisation_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The member or organisation.")
     async def party(self, info: Ctx) -> Party | None:
         return await _actor(info, self.member_id, self.organisation_id)
 
 
 @strawberry.type(description="A participant of an event, in its role.")
 class EventParticipant(FromRow):
-    role: str | None
+    role: str | None = strawberry.field(description="The participant's role, as recorded.")
     member_id: strawberry.Private[int | None]
     organisation_id: strawberry.Private[int | None]
     person_id: strawberry.Private[int | None]
@@ -491,7 +517,7 @@ class EventParticipant(FromRow):
     on_behalf_of_organisation_id: strawberry.Private[int | None]
     on_behalf_of_person_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The member, organisation or person.")
     async def participant(self, info: Ctx) -> Actor | None:
         return await _actor(info, self.member_id, self.organisation_id, self.person_id)
 
@@ -509,13 +535,13 @@ class EventParticipant(FromRow):
 class Partnership(Entity, FromRow):
     entity_type = "partnership"
 
-    slug: str
-    kind: PartnershipKind
-    status: PartnershipStatus
-    title: str
-    description: str | None
-    start_date: PartialDate | None
-    end_date: PartialDate | None
+    slug: str = strawberry.field(description="Stable, lowercase ASCII, unique among partnerships.")
+    kind: PartnershipKind = strawberry.field(description="What the partnership is about.")
+    status: PartnershipStatus = strawberry.field(description="Proposed, active or ended.")
+    title: str = strawberry.field(description="Its title.")
+    description: str | None = strawberry.field(description="What it is, in a few sentences.")
+    start_date: PartialDate | None = strawberry.field(description="When it began.")
+    end_date: PartialDate | None = strawberry.field(description="When it ended.")
 
     @strawberry.field(description="Who is party to it, in which role.")
     async def parties(self, info: Ctx) -> list[PartnershipParty]:
@@ -532,14 +558,14 @@ class Partnership(Entity, FromRow):
 class Event(Entity, FromRow):
     entity_type = "event"
 
-    slug: str
-    kind: EventKind
-    status: EventStatus
-    title: str
-    description: str | None
-    start_date: PartialDate | None
-    end_date: PartialDate | None
-    place: str | None
+    slug: str = strawberry.field(description="Stable, lowercase ASCII, unique among events.")
+    kind: EventKind = strawberry.field(description="What kind of event it is.")
+    status: EventStatus = strawberry.field(description="Requested, planned, held or cancelled.")
+    title: str = strawberry.field(description="Its title.")
+    description: str | None = strawberry.field(description="What happened, in a few sentences.")
+    start_date: PartialDate | None = strawberry.field(description="When it began (or begins).")
+    end_date: PartialDate | None = strawberry.field(description="When it ended.")
+    place: str | None = strawberry.field(description="Where, in words.")
     partnership_id: strawberry.Private[int | None]
 
     @strawberry.field(description="Who took part, in which role, on whose behalf.")
