@@ -71,8 +71,12 @@ def _print_seed(report: seed.SeedReport) -> None:
 
 @app.command()
 def serve(
-    demo: Annotated[bool, typer.Option(help="Migrate and seed a local SQLite demo database first.")] = False,
-    host: Annotated[str | None, typer.Option(help="Interface to listen on (ALLIANCE_HOST).")] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Migrate and seed a local SQLite demo database first.")
+    ] = False,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (ALLIANCE_HOST).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (ALLIANCE_PORT).")] = None,
 ) -> None:
     """Serve GraphQL at /graphql and GraphiQL at /."""
@@ -88,7 +92,9 @@ def serve(
         _upgrade_and_seed(settings, with_seed=True)
     setup(settings.log_format)
     logging.getLogger("alliance").info(
-        "serving on http://%s:%s/ (database %s)", settings.host, settings.port,
+        "serving on http://%s:%s/ (database %s)",
+        settings.host,
+        settings.port,
         settings.database_url.split("@")[-1],
     )
     uvicorn.run(

@@ -10,7 +10,9 @@ from store.config import StoreSettings
 class Settings(StoreSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    default_alliance: str = Field(default="isa", description="Slug served by `alliance` with no slug.")
+    default_alliance: str = Field(
+        default="isa", description="Slug served by `alliance` with no slug."
+    )
     default_page_size: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     max_query_depth: int = Field(default=12, ge=2)

@@ -1,7 +1,8 @@
 """Relay connections over keyset pages, top-level or nested under a parent."""
 
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -64,10 +65,17 @@ class Connection(Generic[T]):
 
 @dataclass(frozen=True)
 class Listing:
-    """What a connection lists: a table and how to make GraphQL objects of its rows."""
+    """What a connection lists: a table, how to make GraphQL objects of its rows, how to filter
+    and order it, and the GraphQL argument types that say so."""
 
+    name: str
     table: FromClause
     build: Callable[[Any], Any]
+    where: Callable[[Any], Sequence[Any]] = lambda _filter: ()
+    keys: Mapping[Enum, SortKey] = field(default_factory=dict)
+    default: Enum | None = None
+    filter_arg: Any = None
+    order_arg: Any = None
 
 
 def _window(info: Info[Context, None], listing: Listing, order, args: PageArgs):
@@ -107,8 +115,8 @@ async def nested(
     win = _window(info, listing, order, args)
     loaders = info.context.loaders
     page_key = (key, order, args)
-    page = await loaders.pages_by_parent(table, link, live, order, win, listing.build, page_key).load(
-        parent_id
-    )
+    page = await loaders.pages_by_parent(
+        table, link, live, order, win, listing.build, page_key
+    ).load(parent_id)
     counts = loaders.counts_by_parent(table, link, live, key)
     return Connection(page=page, count=lambda: counts.load(parent_id))

@@ -45,7 +45,9 @@ class OneOf(Generic[E]):
 @strawberry.input(description="Matches a text value exactly.")
 class TextMatch:
     eq: str | None = strawberry.field(default=None, description="Equals this text.")
-    in_: list[str] | None = strawberry.field(default=None, name="in", description="Is one of these.")
+    in_: list[str] | None = strawberry.field(
+        default=None, name="in", description="Is one of these."
+    )
     starts_with: str | None = strawberry.field(default=None, description="Begins with this text.")
 
 
@@ -56,13 +58,15 @@ class IntMatch:
     gte: int | None = strawberry.field(default=None, description="Greater than or equal.")
     lt: int | None = strawberry.field(default=None, description="Less than.")
     lte: int | None = strawberry.field(default=None, description="Less than or equal.")
-    is_null: bool | None = strawberry.field(default=None, description="True: unknown; false: known.")
+    is_null: bool | None = strawberry.field(
+        default=None, description="True: unknown; false: known."
+    )
 
 
 @strawberry.input(
     description=(
-        "Compares a partial date. A bound covers its whole period: `lte: \"2018\"` includes "
-        "2018-12-31 and `eq: \"2018-04\"` every date in April 2018. Stored dates compare by "
+        'Compares a partial date. A bound covers its whole period: `lte: "2018"` includes '
+        '2018-12-31 and `eq: "2018-04"` every date in April 2018. Stored dates compare by '
         "their earliest day."
     )
 )
@@ -71,7 +75,9 @@ class DateMatch:
     gt: PartialDate | None = strawberry.field(default=None, description="After this period.")
     gte: PartialDate | None = strawberry.field(default=None, description="From this period on.")
     lt: PartialDate | None = strawberry.field(default=None, description="Before this period.")
-    lte: PartialDate | None = strawberry.field(default=None, description="Up to the end of this period.")
+    lte: PartialDate | None = strawberry.field(
+        default=None, description="Up to the end of this period."
+    )
     is_null: bool | None = strawberry.field(default=None, description="True: no date known.")
 
 
@@ -115,8 +121,13 @@ def number(column: ColumnElement[Any], match: IntMatch | None) -> Conditions:
     if match is None:
         return []
     found = _null(column, match.is_null)
-    for op, bound in (("__eq__", match.eq), ("__gt__", match.gt), ("__ge__", match.gte),
-                      ("__lt__", match.lt), ("__le__", match.lte)):
+    for op, bound in (
+        ("__eq__", match.eq),
+        ("__gt__", match.gt),
+        ("__ge__", match.gte),
+        ("__lt__", match.lt),
+        ("__le__", match.lte),
+    ):
         if bound is not None:
             found.append(getattr(column, op)(bound))
     return found
@@ -178,7 +189,9 @@ def _none_of() -> Any:
 @strawberry.input(description="Matches membership periods of a member.")
 class MembershipFilter:
     alliance: str | None = strawberry.field(default=None, description="Alliance slug.")
-    status: OneOf[enums.MembershipStatus] | None = strawberry.field(default=None, description="The status in the period.")
+    status: OneOf[enums.MembershipStatus] | None = strawberry.field(
+        default=None, description="The status in the period."
+    )
     start_date: DateMatch | None = strawberry.field(default=None, description="When it began.")
     end_date: DateMatch | None = strawberry.field(default=None, description="When it ended.")
     current: bool | None = strawberry.field(
@@ -234,15 +247,21 @@ def member_where(f: MemberFilter | None, table: FromClause = MEMBER) -> Conditio
     found += search(table, f.search)
     if f.membership is not None:
         found.append(
-            _exists(PERIOD, PERIOD.c.member_id == table.c.id, *membership_where(f.membership, PERIOD))
+            _exists(
+                PERIOD, PERIOD.c.member_id == table.c.id, *membership_where(f.membership, PERIOD)
+            )
         )
     if f.parent is not None:
         parent = MEMBER.alias()
-        found.append(_exists(parent, parent.c.id == table.c.parent_id, *member_where(f.parent, parent)))
+        found.append(
+            _exists(parent, parent.c.id == table.c.parent_id, *member_where(f.parent, parent))
+        )
     if f.has_organisation is not None:
         org = ORGANISATION.alias()
         found.append(
-            _exists(org, org.c.member_id == table.c.id, *organisation_where(f.has_organisation, org))
+            _exists(
+                org, org.c.member_id == table.c.id, *organisation_where(f.has_organisation, org)
+            )
         )
     return found
 
@@ -253,7 +272,9 @@ class OrganisationFilter:
     or_: list["OrganisationFilter"] | None = _any_of()
     not_: "OrganisationFilter | None" = _none_of()
     slug: TextMatch | None = strawberry.field(default=None, description="Its slug.")
-    kind: OneOf[enums.OrganisationKind] | None = strawberry.field(default=None, description="Its kind.")
+    kind: OneOf[enums.OrganisationKind] | None = strawberry.field(
+        default=None, description="Its kind."
+    )
     sector: str | None = strawberry.field(default=None, description="Works in this sector.")
     search: str | None = strawberry.field(
         default=None, description="Part of any of its names, in any language."
@@ -266,7 +287,9 @@ class OrganisationFilter:
     )
 
 
-def organisation_where(f: OrganisationFilter | None, table: FromClause = ORGANISATION) -> Conditions:
+def organisation_where(
+    f: OrganisationFilter | None, table: FromClause = ORGANISATION
+) -> Conditions:
     if f is None:
         return []
     found = _combine(f, organisation_where, table)
@@ -291,8 +314,12 @@ def organisation_where(f: OrganisationFilter | None, table: FromClause = ORGANIS
 @strawberry.input(description="Matches posts a person holds.")
 class PostFilter:
     role: TextMatch | None = strawberry.field(default=None, description="The role, as recorded.")
-    organisation: OrganisationFilter | None = strawberry.field(default=None, description="The post is in an organisation matching this.")
-    member: MemberFilter | None = strawberry.field(default=None, description="The post is for a member matching this.")
+    organisation: OrganisationFilter | None = strawberry.field(
+        default=None, description="The post is in an organisation matching this."
+    )
+    member: MemberFilter | None = strawberry.field(
+        default=None, description="The post is for a member matching this."
+    )
     current: bool | None = strawberry.field(default=None, description="True: no end date yet.")
 
 
@@ -322,7 +349,11 @@ def person_where(f: PersonFilter | None, table: FromClause = PERSON) -> Conditio
         if post.organisation is not None:
             org = ORGANISATION.alias()
             conditions.append(
-                _exists(org, org.c.id == POST.c.organisation_id, *organisation_where(post.organisation, org))
+                _exists(
+                    org,
+                    org.c.id == POST.c.organisation_id,
+                    *organisation_where(post.organisation, org),
+                )
             )
         if post.member is not None:
             member = MEMBER.alias()
@@ -336,21 +367,29 @@ def person_where(f: PersonFilter | None, table: FromClause = PERSON) -> Conditio
 @strawberry.input(description="Matches a party of a partnership, or a participant of an event.")
 class PartyFilter:
     role: TextMatch | None = strawberry.field(default=None, description="The role, as recorded.")
-    member: MemberFilter | None = strawberry.field(default=None, description="A member matching this.")
+    member: MemberFilter | None = strawberry.field(
+        default=None, description="A member matching this."
+    )
     organisation: OrganisationFilter | None = strawberry.field(
         default=None, description="An organisation matching this."
     )
 
 
-def _party_conditions(f: PartyFilter, link: FromClause, person: PersonFilter | None = None) -> Conditions:
+def _party_conditions(
+    f: PartyFilter, link: FromClause, person: PersonFilter | None = None
+) -> Conditions:
     found = text(link.c.role, f.role)
     if f.member is not None:
         member = MEMBER.alias()
-        found.append(_exists(member, member.c.id == link.c.member_id, *member_where(f.member, member)))
+        found.append(
+            _exists(member, member.c.id == link.c.member_id, *member_where(f.member, member))
+        )
     if f.organisation is not None:
         org = ORGANISATION.alias()
         found.append(
-            _exists(org, org.c.id == link.c.organisation_id, *organisation_where(f.organisation, org))
+            _exists(
+                org, org.c.id == link.c.organisation_id, *organisation_where(f.organisation, org)
+            )
         )
     if person is not None:
         who = PERSON.alias()
@@ -364,8 +403,12 @@ class PartnershipFilter:
     or_: list["PartnershipFilter"] | None = _any_of()
     not_: "PartnershipFilter | None" = _none_of()
     slug: TextMatch | None = strawberry.field(default=None, description="Its slug.")
-    kind: OneOf[enums.PartnershipKind] | None = strawberry.field(default=None, description="Its kind.")
-    status: OneOf[enums.PartnershipStatus] | None = strawberry.field(default=None, description="Its status.")
+    kind: OneOf[enums.PartnershipKind] | None = strawberry.field(
+        default=None, description="Its kind."
+    )
+    status: OneOf[enums.PartnershipStatus] | None = strawberry.field(
+        default=None, description="Its status."
+    )
     start_date: DateMatch | None = strawberry.field(default=None, description="When it began.")
     end_date: DateMatch | None = strawberry.field(default=None, description="When it ended.")
     party: PartyFilter | None = strawberry.field(
@@ -391,7 +434,9 @@ def partnership_where(f: PartnershipFilter | None, table: FromClause = PARTNERSH
 
 @strawberry.input(description="Matches a participant of an event.")
 class ParticipantFilter(PartyFilter):
-    person: PersonFilter | None = strawberry.field(default=None, description="A person matching this.")
+    person: PersonFilter | None = strawberry.field(
+        default=None, description="A person matching this."
+    )
 
 
 @strawberry.input(description="Filters events. Fields combine with AND.")
@@ -401,7 +446,9 @@ class EventFilter:
     not_: "EventFilter | None" = _none_of()
     slug: TextMatch | None = strawberry.field(default=None, description="Its slug.")
     kind: OneOf[enums.EventKind] | None = strawberry.field(default=None, description="Its kind.")
-    status: OneOf[enums.EventStatus] | None = strawberry.field(default=None, description="Its status.")
+    status: OneOf[enums.EventStatus] | None = strawberry.field(
+        default=None, description="Its status."
+    )
     start_date: DateMatch | None = strawberry.field(default=None, description="When it began.")
     end_date: DateMatch | None = strawberry.field(default=None, description="When it ended.")
     participant: ParticipantFilter | None = strawberry.field(
@@ -427,6 +474,8 @@ def event_where(f: EventFilter | None, table: FromClause = EVENT) -> Conditions:
     if f.partnership is not None:
         link = PARTNERSHIP.alias()
         found.append(
-            _exists(link, link.c.id == table.c.partnership_id, *partnership_where(f.partnership, link))
+            _exists(
+                link, link.c.id == table.c.partnership_id, *partnership_where(f.partnership, link)
+            )
         )
     return found

@@ -100,14 +100,20 @@ def _template(name: str) -> str:
 def _page_html() -> str:
     names = graphiql_assets.file_names()
     tags = {
-        "stylesheets": [f'  <link rel="stylesheet" href="{ASSETS_PATH}/{n}">' for n in names if n.endswith(".css")],
+        "stylesheets": [
+            f'  <link rel="stylesheet" href="{ASSETS_PATH}/{n}">'
+            for n in names
+            if n.endswith(".css")
+        ],
         # `defer` keeps document order: React, ReactDOM, GraphiQL, then our start.js.
         "scripts": [
             f'  <script src="{ASSETS_PATH}/{n}" defer></script>'
             for n in [*(n for n in names if n.endswith(".js")), "start.js"]
         ],
     }
-    return Template(_template("graphiql.html")).substitute({k: "\n".join(v) for k, v in tags.items()})
+    return Template(_template("graphiql.html")).substitute(
+        {k: "\n".join(v) for k, v in tags.items()}
+    )
 
 
 # start.js is listed before the Mount, which would otherwise claim every /graphiql/... path.

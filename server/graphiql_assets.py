@@ -150,7 +150,9 @@ def _extract(package: Package, tarball: bytes) -> dict[str, bytes]:
             members = {member.name: member for member in archive.getmembers() if member.isfile()}
             for member_path, served in package.files:
                 if member_path not in members:
-                    raise AssetError(f"{package.name}@{package.version} has no file {member_path!r}")
+                    raise AssetError(
+                        f"{package.name}@{package.version} has no file {member_path!r}"
+                    )
                 found[served] = archive.extractfile(members[member_path]).read()
         return found
     except (tarfile.TarError, OSError, EOFError) as exc:
@@ -228,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: GraphiQL assets not installed: {exc}", file=sys.stderr)
         return 1
     versions = ", ".join(f"{p.name} {p.version}" for p in PACKAGES)
-    print(f"GraphiQL assets {'installed' if fetched else 'already installed'} in {directory} ({versions})")
+    state = "installed" if fetched else "already installed"
+    print(f"GraphiQL assets {state} in {directory} ({versions})")
     return 0
 
 

@@ -109,7 +109,9 @@ async def graphql(request: Request) -> Response:
     metrics.REQUESTS.labels(operation, outcome).inc()
     metrics.LATENCY.labels(operation).observe(elapsed)
     log.info(
-        "graphql %s %s", operation, outcome,
+        "graphql %s %s",
+        operation,
+        outcome,
         extra={"request_id": request_id, "status": status, "ms": round(elapsed * 1000, 2)},
     )
     return _response(payload, status, media_type, request_id)
@@ -133,7 +135,9 @@ async def _execute(request: Request, params: dict[str, Any]) -> tuple[dict[str, 
     finally:
         await reader.close()
     errors = [_formatted(e) for e in result.errors or []]
-    request_error = result.data is None and bool(errors) and all(e.path is None for e in result.errors)
+    request_error = (
+        result.data is None and bool(errors) and all(e.path is None for e in result.errors)
+    )
     if request_error:
         return {"errors": errors}, True
     payload: dict[str, Any] = {"data": result.data}

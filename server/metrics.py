@@ -5,11 +5,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 REQUESTS = Counter(
-    "alliance_graphql_requests_total", "GraphQL requests by operation and outcome.",
+    "alliance_graphql_requests_total",
+    "GraphQL requests by operation and outcome.",
     ["operation", "outcome"],
 )
 LATENCY = Histogram(
-    "alliance_graphql_request_seconds", "Time to answer a GraphQL request.", ["operation"],
+    "alliance_graphql_request_seconds",
+    "Time to answer a GraphQL request.",
+    ["operation"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 SQL_STATEMENTS = Counter("alliance_sql_statements_total", "SQL statements sent to the database.")

@@ -26,8 +26,12 @@ def sort_keys(
 ) -> tuple[SortKey, ...]:
     chosen = requested or []
     found = [
-        SortKey(keys[o.field].name, keys[o.field].column, o.direction == Direction.DESC,
-                keys[o.field].null_as)
+        SortKey(
+            keys[o.field].name,
+            keys[o.field].column,
+            o.direction == Direction.DESC,
+            keys[o.field].null_as,
+        )
         for o in chosen
     ] or [keys[default]]
     return (*found, PRIMARY_KEY)
@@ -72,7 +76,6 @@ class DatedOrderField(Enum):
     UPDATED_AT = "updated_at"
 
 
-
 def _direction() -> Any:
     return strawberry.field(default=Direction.ASC, description="ASC unless given.")
 
@@ -107,7 +110,11 @@ def _keys(fields: type[Enum], **special: SortKey) -> dict[Enum, SortKey]:
 
 _NAME = SortKey("name", "sort_key")
 BY_NAME = (_NAME, PRIMARY_KEY)
-MEMBER_KEYS = _keys(MemberOrderField, NAME=_NAME, POPULATION=SortKey("population", "population", null_as=-1))
+MEMBER_KEYS = _keys(
+    MemberOrderField, NAME=_NAME, POPULATION=SortKey("population", "population", null_as=-1)
+)
 ORGANISATION_KEYS = _keys(OrganisationOrderField, NAME=_NAME)
 PERSON_KEYS = _keys(PersonOrderField, NAME=_NAME)
-DATED_KEYS = _keys(DatedOrderField, START_DATE=SortKey("start_date", "start_date", null_as=LAST_DATE))
+DATED_KEYS = _keys(
+    DatedOrderField, START_DATE=SortKey("start_date", "start_date", null_as=LAST_DATE)
+)

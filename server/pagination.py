@@ -143,9 +143,7 @@ def window(
     for name in ("first", "last"):
         size = getattr(args, name)
         if size is not None and not 0 <= size <= maximum:
-            raise PageSizeError(
-                f"`{name}` must be between 0 and {maximum}, got {size}", field=name
-            )
+            raise PageSizeError(f"`{name}` must be between 0 and {maximum}, got {size}", field=name)
     conditions = []
     if args.after is not None:
         conditions.append(_beyond(table, order, decode_cursor(order, args.after, "after"), True))
@@ -153,7 +151,9 @@ def window(
         conditions.append(_beyond(table, order, decode_cursor(order, args.before, "before"), False))
     backwards = args.last is not None
     limit = args.last if backwards else (args.first if args.first is not None else default)
-    return Window(limit, backwards, tuple(conditions), args.after is not None, args.before is not None)
+    return Window(
+        limit, backwards, tuple(conditions), args.after is not None, args.before is not None
+    )
 
 
 def _page(items: list[Any], order: tuple[SortKey, ...], win: Window) -> Page:
@@ -253,4 +253,3 @@ async def count_by_parent(
 
 async def count(reader: Reader, query: Select) -> int:
     return await reader.scalar(select(func.count()).select_from(query.subquery()))
-

@@ -8,44 +8,9 @@ import strawberry
 from . import ids
 from .connection import Connection, Listing, top_level
 from .errors import InvalidArgument, NotFound
-from .filters import (
-    EventFilter,
-    MemberFilter,
-    OrganisationFilter,
-    PartnershipFilter,
-    PersonFilter,
-    event_where,
-    member_where,
-    organisation_where,
-    partnership_where,
-    person_where,
-)
-from .ordering import (
-    BY_NAME,
-    DATED_KEYS,
-    MEMBER_KEYS,
-    ORGANISATION_KEYS,
-    PERSON_KEYS,
-    DatedOrder,
-    DatedOrderField,
-    MemberOrder,
-    MemberOrderField,
-    OrganisationOrder,
-    OrganisationOrderField,
-    PersonOrder,
-    PersonOrderField,
-    sort_keys,
-)
+from .ordering import BY_NAME
+from .pagination import PageArgs
 from .types import (
-    AllianceSlug,
-    DatedOrderBy,
-    EventsWhere,
-    MembersOrder,
-    MembersWhere,
-    OrganisationsOrder,
-    OrganisationsWhere,
-    PartnershipsWhere,
-    Slug,
     ALLIANCE,
     EVENTS,
     MEMBERS,
@@ -55,6 +20,7 @@ from .types import (
     PEOPLE,
     After,
     Alliance,
+    AllianceSlug,
     Before,
     Ctx,
     Event,
@@ -65,13 +31,15 @@ from .types import (
     Organisation,
     Partnership,
     Person,
-    _args,
+    Slug,
+    connection_field,
 )
 
+ALLIANCES = Listing("Alliance", ALLIANCE, Alliance.from_row)
 MAX_NODES = 100
 
 
-async def _by_slug(info: Ctx, listing: Listing, kind: str, slug: Slug) -> Any:
+async def _by_slug(info: Ctx, listing: Listing, kind: str, slug: str) -> Any:
     found = await info.context.loaders.by_slug(listing.table, listing.build).load(slug)
     if found is None:
         raise NotFound(f"no {kind} has the slug {slug!r}", field="slug")
@@ -90,13 +58,19 @@ async def _node(info: Ctx, global_id: str) -> Any:
 class Query:
     @strawberry.field(description="Any record by its global id; null when there is none.")
     async def node(
-        self, info: Ctx, id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")]
+        self,
+        info: Ctx,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
     ) -> Node | None:
         return await _node(info, id)
 
-    @strawberry.field(description=f"Records by global ids, in the same order (at most {MAX_NODES}).")
+    @strawberry.field(
+        description=f"Records by global ids, in the same order (at most {MAX_NODES})."
+    )
     async def nodes(
-        self, info: Ctx, ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids.")]
+        self,
+        info: Ctx,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids.")],
     ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise InvalidArgument(f"at most {MAX_NODES} ids at once", field="ids")
@@ -104,88 +78,28 @@ class Query:
 
     @strawberry.field(description="An alliance by slug; the hub's default alliance without one.")
     async def alliance(self, info: Ctx, slug: AllianceSlug = None) -> Alliance | None:
-        listing = Listing(ALLIANCE, Alliance.from_row)
-        return await _by_slug(info, listing, "alliance", slug or info.context.settings.default_alliance)
+        slug = slug or info.context.settings.default_alliance
+        return await _by_slug(info, ALLIANCES, "alliance", slug)
 
     @strawberry.field(description="Every alliance on this hub.")
     async def alliances(
-        self, info: Ctx, first: First = None, after: After = None, last: Last = None,
+        self,
+        info: Ctx,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
         before: Before = None,
     ) -> Connection[Alliance]:
-        listing = Listing(ALLIANCE, Alliance.from_row)
-        return await top_level(info, listing, [], BY_NAME, _args(first, after, last, before))
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        return await top_level(info, ALLIANCES, [], BY_NAME, args)
 
-    @strawberry.field(description="Members and other places, filtered and ordered.")
-    async def members(
-        self,
-        info: Ctx,
-        filter: MembersWhere = None,
-        order_by: MembersOrder = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Member]:
-        order = sort_keys(order_by, MEMBER_KEYS, MemberOrderField.NAME)
-        return await top_level(info, MEMBERS, member_where(filter), order, _args(first, after, last, before))
-
-    @strawberry.field(description="Organisations, filtered and ordered.")
-    async def organisations(
-        self,
-        info: Ctx,
-        filter: OrganisationsWhere = None,
-        order_by: OrganisationsOrder = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Organisation]:
-        order = sort_keys(order_by, ORGANISATION_KEYS, OrganisationOrderField.NAME)
-        where = organisation_where(filter)
-        return await top_level(info, ORGANISATIONS, where, order, _args(first, after, last, before))
-
-    @strawberry.field(description="People, filtered and ordered.")
-    async def people(
-        self,
-        info: Ctx,
-        filter: Annotated[PersonFilter | None, strawberry.argument(description="Only people matching this.")] = None,
-        order_by: Annotated[list[PersonOrder] | None, strawberry.argument(description="Sort terms; by name unless given.")] = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Person]:
-        order = sort_keys(order_by, PERSON_KEYS, PersonOrderField.NAME)
-        return await top_level(info, PEOPLE, person_where(filter), order, _args(first, after, last, before))
-
-    @strawberry.field(description="Partnerships, filtered and ordered (by start date unless told).")
-    async def partnerships(
-        self,
-        info: Ctx,
-        filter: PartnershipsWhere = None,
-        order_by: DatedOrderBy = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Partnership]:
-        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
-        where = partnership_where(filter)
-        return await top_level(info, PARTNERSHIPS, where, order, _args(first, after, last, before))
-
-    @strawberry.field(description="Events, filtered and ordered (by start date unless told).")
-    async def events(
-        self,
-        info: Ctx,
-        filter: EventsWhere = None,
-        order_by: DatedOrderBy = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Event]:
-        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
-        return await top_level(info, EVENTS, event_where(filter), order, _args(first, after, last, before))
+    members = connection_field(MEMBERS, "Members and other places, filtered and ordered.")
+    organisations = connection_field(ORGANISATIONS, "Organisations, filtered and ordered.")
+    people = connection_field(PEOPLE, "People, filtered and ordered.")
+    partnerships = connection_field(
+        PARTNERSHIPS, "Partnerships, filtered and ordered (by start date unless told)."
+    )
+    events = connection_field(EVENTS, "Events, filtered and ordered (by start date unless told).")
 
     @strawberry.field(description="A member or other place by slug.")
     async def member(self, info: Ctx, slug: Slug) -> Member | None:

@@ -5,7 +5,6 @@ import logging
 from functools import partial
 
 import strawberry
-from strawberry.schema.config import StrawberryConfig
 from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
@@ -15,6 +14,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 
 from .config import Settings
 from .errors import ApiError

@@ -18,7 +18,7 @@ from store import names as name_rules
 from store import tables
 
 from . import ids
-from .connection import Connection, Listing, nested
+from .connection import Connection, Listing, nested, top_level
 from .context import Context
 from .enums import (
     EventKind,
@@ -44,21 +44,26 @@ from .filters import (
     MemberFilter,
     OrganisationFilter,
     PartnershipFilter,
+    PersonFilter,
     event_where,
     member_where,
     organisation_where,
     partnership_where,
+    person_where,
 )
 from .ordering import (
     DATED_KEYS,
     MEMBER_KEYS,
     ORGANISATION_KEYS,
+    PERSON_KEYS,
     DatedOrder,
     DatedOrderField,
     MemberOrder,
     MemberOrderField,
     OrganisationOrder,
     OrganisationOrderField,
+    PersonOrder,
+    PersonOrderField,
     sort_keys,
 )
 from .pagination import Link, PageArgs
@@ -67,7 +72,9 @@ from .scalars import CountryCode, PartialDate
 Ctx = Info[Context, None]
 ALLIANCE = tables.Alliance.__table__
 
-First = Annotated[int | None, strawberry.argument(description="Page size from the start (max 100).")]
+First = Annotated[
+    int | None, strawberry.argument(description="Page size from the start (max 100).")
+]
 After = Annotated[str | None, strawberry.argument(description="Items after this cursor.")]
 Last = Annotated[int | None, strawberry.argument(description="Page size from the end (max 100).")]
 Before = Annotated[str | None, strawberry.argument(description="Items before this cursor.")]
@@ -76,24 +83,35 @@ AllianceSlug = Annotated[
     str | None, strawberry.argument(description="Slug of an alliance; the hub's default if null.")
 ]
 Slug = Annotated[str, strawberry.argument(description="The record's slug.")]
-MembersWhere = Annotated[MemberFilter | None, strawberry.argument(description="Only members matching this.")]
+MembersWhere = Annotated[
+    MemberFilter | None, strawberry.argument(description="Only members matching this.")
+]
 OrganisationsWhere = Annotated[
     OrganisationFilter | None, strawberry.argument(description="Only organisations matching this.")
 ]
 PartnershipsWhere = Annotated[
     PartnershipFilter | None, strawberry.argument(description="Only partnerships matching this.")
 ]
-EventsWhere = Annotated[EventFilter | None, strawberry.argument(description="Only events matching this.")]
+EventsWhere = Annotated[
+    EventFilter | None, strawberry.argument(description="Only events matching this.")
+]
+PeopleWhere = Annotated[
+    PersonFilter | None, strawberry.argument(description="Only people matching this.")
+]
+PeopleOrder = Annotated[
+    list[PersonOrder] | None, strawberry.argument(description="Sort terms; by name unless given.")
+]
 MembersOrder = Annotated[
     list[MemberOrder] | None, strawberry.argument(description="Sort terms; by name unless given.")
 ]
 OrganisationsOrder = Annotated[
-    list[OrganisationOrder] | None, strawberry.argument(description="Sort terms; by name unless given.")
+    list[OrganisationOrder] | None,
+    strawberry.argument(description="Sort terms; by name unless given."),
 ]
 DatedOrderBy = Annotated[
-    list[DatedOrder] | None, strawberry.argument(description="Sort terms; by start date unless given.")
+    list[DatedOrder] | None,
+    strawberry.argument(description="Sort terms; by start date unless given."),
 ]
-
 
 
 class FromRow:
@@ -109,11 +127,115 @@ class FromRow:
         return cls(**{name: mapping[name] for name in columns})
 
 
+def _through(link_table: FromClause, child: str, parent: str) -> Link:
+    """Children reached through a link table, each (child, parent) pair once."""
+    pairs = (
+        select(link_table.c[child], link_table.c[parent])
+        .where(link_table.c.deleted_at.is_(None), link_table.c[parent].is_not(None))
+        .distinct()
+        .subquery()
+    )
+    return Link(parent=pairs.c[parent], through=pairs, through_child=child)
+
+
+ALLIANCE_MEMBERS = _through(PERIOD, "member_id", "alliance_id")
+HOME_MEMBER = Link(parent=ORGANISATION.c.member_id)
+MEMBER_PARTNERSHIPS = _through(PARTY, "partnership_id", "member_id")
+ORGANISATION_PARTNERSHIPS = _through(PARTY, "partnership_id", "organisation_id")
+MEMBER_EVENTS = _through(PARTICIPANT, "event_id", "member_id")
+ORGANISATION_EVENTS = _through(PARTICIPANT, "event_id", "organisation_id")
+PERSON_EVENTS = _through(PARTICIPANT, "event_id", "person_id")
+
+# The types are defined below; the lambdas find them when rows arrive.
+MEMBERS = Listing(
+    "Member",
+    MEMBER,
+    lambda row: Member.from_row(row),
+    member_where,
+    MEMBER_KEYS,
+    MemberOrderField.NAME,
+    MembersWhere,
+    MembersOrder,
+)
+ORGANISATIONS = Listing(
+    "Organisation",
+    ORGANISATION,
+    lambda row: Organisation.from_row(row),
+    organisation_where,
+    ORGANISATION_KEYS,
+    OrganisationOrderField.NAME,
+    OrganisationsWhere,
+    OrganisationsOrder,
+)
+PEOPLE = Listing(
+    "Person",
+    PERSON,
+    lambda row: Person.from_row(row),
+    person_where,
+    PERSON_KEYS,
+    PersonOrderField.NAME,
+    PeopleWhere,
+    PeopleOrder,
+)
+PARTNERSHIPS = Listing(
+    "Partnership",
+    PARTNERSHIP,
+    lambda row: Partnership.from_row(row),
+    partnership_where,
+    DATED_KEYS,
+    DatedOrderField.START_DATE,
+    PartnershipsWhere,
+    DatedOrderBy,
+)
+EVENTS = Listing(
+    "Event",
+    EVENT,
+    lambda row: Event.from_row(row),
+    event_where,
+    DATED_KEYS,
+    DatedOrderField.START_DATE,
+    EventsWhere,
+    DatedOrderBy,
+)
+
+
+def connection_field(listing: Listing, description: str, link: Link | None = None) -> Any:
+    """A connection field over `listing`: top-level, or the children of its object via `link`.
+
+    One function for every list of the graph, so they all take the same arguments.
+    """
+
+    async def resolve(
+        self,
+        info: Ctx,
+        filter: listing.filter_arg = None,
+        order_by: listing.order_arg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[listing.name]:
+        order = sort_keys(order_by, listing.keys, listing.default)
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        where = listing.where(filter)
+        if link is None:
+            return await top_level(info, listing, where, order, args)
+        # Filter inputs are dataclasses: their repr tells two filters apart for the loaders.
+        key = (listing.name, link, repr(filter))
+        return await nested(info, listing, link, self.id, where, order, args, key)
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
 @strawberry.type(description="A name in one language.")
 class Name:
     value: str = strawberry.field(description="The name as written.")
-    lang: str = strawberry.field(description="BCP 47 language tag: de, en, zh-Hans, zh-Latn-pinyin.")
-    kind: NameKind = strawberry.field(description="Official, short, alias, former or transliteration.")
+    lang: str = strawberry.field(
+        description="BCP 47 language tag: de, en, zh-Hans, zh-Latn-pinyin."
+    )
+    kind: NameKind = strawberry.field(
+        description="Official, short, alias, former or transliteration."
+    )
 
 
 @strawberry.type(description="An external key: a Wikidata QID, an official code, a feed's item id.")
@@ -180,8 +302,12 @@ class Named:
     @strawberry.field(name="names", description="Every name, in every language, of every kind.")
     def all_names(
         self,
-        lang: Annotated[str | None, strawberry.argument(description="Only names in this exact language.")] = None,
-        kind: Annotated[NameKind | None, strawberry.argument(description="Only names of this kind.")] = None,
+        lang: Annotated[
+            str | None, strawberry.argument(description="Only names in this exact language.")
+        ] = None,
+        kind: Annotated[
+            NameKind | None, strawberry.argument(description="Only names of this kind.")
+        ] = None,
     ) -> list[Name]:
         wanted = kind.value if kind is not None else None
         return [
@@ -191,15 +317,6 @@ class Named:
         ]
 
 
-def _args(first, after, last, before) -> PageArgs:
-    return PageArgs(first=first, after=after, last=last, before=before)
-
-
-def _key(listing: str, link: str, *inputs: Any) -> tuple:
-    # Filter inputs are dataclasses: their repr tells two filters apart for the loader cache.
-    return (listing, link, *map(repr, inputs))
-
-
 @strawberry.type(description="An alliance of cities: the network itself.")
 class Alliance(Entity, Named, FromRow):
     entity_type = "alliance"
@@ -207,22 +324,9 @@ class Alliance(Entity, Named, FromRow):
     founded_on: PartialDate | None = strawberry.field(description="When it was founded.")
     website: str | None = strawberry.field(description="Its website.")
 
-    @strawberry.field(description="Members: places with a membership period in this alliance.")
-    async def members(
-        self,
-        info: Ctx,
-        filter: MembersWhere = None,
-        order_by: MembersOrder = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection["Member"]:
-        order = sort_keys(order_by, MEMBER_KEYS, MemberOrderField.NAME)
-        return await nested(
-            info, MEMBERS, ALLIANCE_MEMBERS, self.id, member_where(filter), order,
-            _args(first, after, last, before), _key("members", "alliance", filter),
-        )
+    members = connection_field(
+        MEMBERS, "Members: places with a membership period in this alliance.", link=ALLIANCE_MEMBERS
+    )
 
     @strawberry.field(description="Organisations serving as its secretariat.")
     async def secretariats(self, info: Ctx) -> list["Organisation"]:
@@ -241,7 +345,9 @@ class MembershipPeriod(Entity, FromRow):
     alliance_id: strawberry.Private[int]
     status: MembershipStatus = strawberry.field(description="The member's standing in the period.")
     start_date: PartialDate | None = strawberry.field(description="When the period began.")
-    end_date: PartialDate | None = strawberry.field(description="When it ended; null while it lasts.")
+    end_date: PartialDate | None = strawberry.field(
+        description="When it ended; null while it lasts."
+    )
 
     @strawberry.field(description="The alliance.")
     async def alliance(self, info: Ctx) -> Alliance | None:
@@ -290,66 +396,24 @@ class Member(Entity, Named, FromRow):
         slug = alliance or info.context.settings.default_alliance
         wanted = await alliance_by_slug(info).load(slug)
         open_periods = [
-            p for p in await _periods(info, self.id)
+            p
+            for p in await _periods(info, self.id)
             if wanted is not None and p.alliance_id == wanted.id and p.end_date is None
         ]
         latest = max(open_periods, key=lambda p: (p.start_date or "", p.id), default=None)
         return None if latest is None else latest.status
 
-    @strawberry.field(description="Organisations based here.")
-    async def organisations(
-        self,
-        info: Ctx,
-        filter: OrganisationsWhere = None,
-        order_by: OrganisationsOrder = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection["Organisation"]:
-        order = sort_keys(order_by, ORGANISATION_KEYS, OrganisationOrderField.NAME)
-        return await nested(
-            info, ORGANISATIONS, HOME_MEMBER, self.id, organisation_where(filter), order,
-            _args(first, after, last, before), _key("organisations", "member", filter),
-        )
+    organisations = connection_field(ORGANISATIONS, "Organisations based here.", link=HOME_MEMBER)
 
     @strawberry.field(description="Posts held for this place itself (a lord mayor, say).")
     async def posts(self, info: Ctx) -> list["Post"]:
         return await info.context.loaders.lists_by(POST, "member_id", Post.from_row).load(self.id)
 
-    @strawberry.field(description="Partnerships this place is a party to.")
-    async def partnerships(
-        self,
-        info: Ctx,
-        filter: PartnershipsWhere = None,
-        order_by: DatedOrderBy = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection["Partnership"]:
-        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
-        return await nested(
-            info, PARTNERSHIPS, MEMBER_PARTNERSHIPS, self.id, partnership_where(filter), order,
-            _args(first, after, last, before), _key("partnerships", "member", filter),
-        )
+    partnerships = connection_field(
+        PARTNERSHIPS, "Partnerships this place is a party to.", link=MEMBER_PARTNERSHIPS
+    )
 
-    @strawberry.field(description="Events this place took part in.")
-    async def events(
-        self,
-        info: Ctx,
-        filter: EventsWhere = None,
-        order_by: DatedOrderBy = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection["Event"]:
-        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
-        return await nested(
-            info, EVENTS, MEMBER_EVENTS, self.id, event_where(filter), order,
-            _args(first, after, last, before), _key("events", "member", filter),
-        )
+    events = connection_field(EVENTS, "Events this place took part in.", link=MEMBER_EVENTS)
 
 
 @strawberry.type(description="A company, agency, utility, research body, association or office.")
@@ -385,39 +449,15 @@ class Organisation(Entity, Named, FromRow):
         loader = info.context.loaders.lists_by(POST, "organisation_id", Post.from_row)
         return await loader.load(self.id)
 
-    @strawberry.field(description="Partnerships this organisation is a party to.")
-    async def partnerships(
-        self,
-        info: Ctx,
-        filter: PartnershipsWhere = None,
-        order_by: DatedOrderBy = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection["Partnership"]:
-        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
-        return await nested(
-            info, PARTNERSHIPS, ORGANISATION_PARTNERSHIPS, self.id, partnership_where(filter),
-            order, _args(first, after, last, before), _key("partnerships", "organisation", filter),
-        )
+    partnerships = connection_field(
+        PARTNERSHIPS,
+        "Partnerships this organisation is a party to.",
+        link=ORGANISATION_PARTNERSHIPS,
+    )
 
-    @strawberry.field(description="Events this organisation took part in.")
-    async def events(
-        self,
-        info: Ctx,
-        filter: EventsWhere = None,
-        order_by: DatedOrderBy = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection["Event"]:
-        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
-        return await nested(
-            info, EVENTS, ORGANISATION_EVENTS, self.id, event_where(filter), order,
-            _args(first, after, last, before), _key("events", "organisation", filter),
-        )
+    events = connection_field(
+        EVENTS, "Events this organisation took part in.", link=ORGANISATION_EVENTS
+    )
 
 
 @strawberry.type(description="Someone who acts for a member or an organisation.")
@@ -431,22 +471,7 @@ class Person(Entity, Named, FromRow):
     async def posts(self, info: Ctx) -> list["Post"]:
         return await info.context.loaders.lists_by(POST, "person_id", Post.from_row).load(self.id)
 
-    @strawberry.field(description="Events this person took part in.")
-    async def events(
-        self,
-        info: Ctx,
-        filter: EventsWhere = None,
-        order_by: DatedOrderBy = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection["Event"]:
-        order = sort_keys(order_by, DATED_KEYS, DatedOrderField.START_DATE)
-        return await nested(
-            info, EVENTS, PERSON_EVENTS, self.id, event_where(filter), order,
-            _args(first, after, last, before), _key("events", "person", filter),
-        )
+    events = connection_field(EVENTS, "Events this person took part in.", link=PERSON_EVENTS)
 
 
 Party = Annotated[
@@ -550,7 +575,9 @@ class Partnership(Entity, FromRow):
 
     @strawberry.field(description="Events held under this partnership.")
     async def events(self, info: Ctx) -> list["Event"]:
-        loader = info.context.loaders.lists_by(EVENT, "partnership_id", Event.from_row, "start_date")
+        loader = info.context.loaders.lists_by(
+            EVENT, "partnership_id", Event.from_row, "start_date"
+        )
         return await loader.load(self.id)
 
 
@@ -582,32 +609,6 @@ class Event(Entity, FromRow):
 
 
 SECRETARIAT = tables.AllianceSecretariat.__table__
-
-MEMBERS = Listing(MEMBER, Member.from_row)
-ORGANISATIONS = Listing(ORGANISATION, Organisation.from_row)
-PEOPLE = Listing(PERSON, Person.from_row)
-PARTNERSHIPS = Listing(PARTNERSHIP, Partnership.from_row)
-EVENTS = Listing(EVENT, Event.from_row)
-
-
-def _through(link_table: FromClause, child: str, parent: str) -> Link:
-    """Children reached through a link table, each (child, parent) pair once."""
-    pairs = (
-        select(link_table.c[child], link_table.c[parent])
-        .where(link_table.c.deleted_at.is_(None), link_table.c[parent].is_not(None))
-        .distinct()
-        .subquery()
-    )
-    return Link(parent=pairs.c[parent], through=pairs, through_child=child)
-
-
-ALLIANCE_MEMBERS = _through(PERIOD, "member_id", "alliance_id")
-HOME_MEMBER = Link(parent=ORGANISATION.c.member_id)
-MEMBER_PARTNERSHIPS = _through(PARTY, "partnership_id", "member_id")
-ORGANISATION_PARTNERSHIPS = _through(PARTY, "partnership_id", "organisation_id")
-MEMBER_EVENTS = _through(PARTICIPANT, "event_id", "member_id")
-ORGANISATION_EVENTS = _through(PARTICIPANT, "event_id", "organisation_id")
-PERSON_EVENTS = _through(PARTICIPANT, "event_id", "person_id")
 
 # Every type a global id can name, with the table it is read from.
 NODE_TYPES: dict[str, tuple[FromClause, Any]] = {

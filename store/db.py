@@ -1,7 +1,12 @@
 """The async engine: SQLite through aiosqlite, PostgreSQL through asyncpg."""
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from .config import StoreSettings
 
@@ -31,9 +36,7 @@ def create_engine(settings: StoreSettings) -> AsyncEngine:
         echo=settings.echo_sql,
         pool_size=settings.database_pool_size,
         pool_pre_ping=True,
-        connect_args={
-            "server_settings": {"statement_timeout": str(settings.statement_timeout_ms)}
-        },
+        connect_args={"server_settings": {"statement_timeout": str(settings.statement_timeout_ms)}},
     )
 
 

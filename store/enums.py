@@ -1,9 +1,9 @@
 """The closed vocabularies of the domain (DOMAIN.md). Stored as their lowercase values."""
 
-from enum import Enum
+from enum import StrEnum
 
 
-class EntityType(str, Enum):
+class EntityType(StrEnum):
     ALLIANCE = "alliance"
     MEMBER = "member"
     MEMBERSHIP_PERIOD = "membership_period"
@@ -14,14 +14,14 @@ class EntityType(str, Enum):
     EVENT = "event"
 
 
-class MemberKind(str, Enum):
+class MemberKind(StrEnum):
     CITY = "city"
     DISTRICT = "district"
     REGION = "region"
     CITY_NETWORK = "city_network"
 
 
-class MembershipStatus(str, Enum):
+class MembershipStatus(StrEnum):
     APPLICANT = "applicant"
     OBSERVER = "observer"
     GUEST = "guest"
@@ -29,7 +29,7 @@ class MembershipStatus(str, Enum):
     FORMER = "former"
 
 
-class OrganisationKind(str, Enum):
+class OrganisationKind(StrEnum):
     COMPANY = "company"
     ECONOMIC_DEVELOPMENT_AGENCY = "economic_development_agency"
     UTILITY = "utility"
@@ -41,7 +41,7 @@ class OrganisationKind(str, Enum):
     OTHER = "other"
 
 
-class PartnershipKind(str, Enum):
+class PartnershipKind(StrEnum):
     TWINNING = "twinning"
     COOPERATION_AGREEMENT = "cooperation_agreement"
     MEMORANDUM = "memorandum"
@@ -51,13 +51,13 @@ class PartnershipKind(str, Enum):
     OTHER = "other"
 
 
-class PartnershipStatus(str, Enum):
+class PartnershipStatus(StrEnum):
     PROPOSED = "proposed"
     ACTIVE = "active"
     ENDED = "ended"
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     PLENARY = "plenary"
     ACCESSION_CEREMONY = "accession_ceremony"
     DELEGATION_VISIT = "delegation_visit"
@@ -66,14 +66,14 @@ class EventKind(str, Enum):
     OTHER = "other"
 
 
-class EventStatus(str, Enum):
+class EventStatus(StrEnum):
     REQUESTED = "requested"
     PLANNED = "planned"
     HELD = "held"
     CANCELLED = "cancelled"
 
 
-class NameKind(str, Enum):
+class NameKind(StrEnum):
     OFFICIAL = "official"
     SHORT = "short"
     ALIAS = "alias"

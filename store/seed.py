@@ -63,7 +63,9 @@ class _Loader:
         try:
             return self.ids[(entity, slug)]
         except KeyError:
-            raise SeedError(f"the seed refers to {entity} {slug!r}, which it does not define") from None
+            raise SeedError(
+                f"the seed refers to {entity} {slug!r}, which it does not define"
+            ) from None
 
     async def add(self, entity: enums.EntityType, record, item: dict[str, Any]) -> int:
         self.session.add(record)
@@ -75,10 +77,14 @@ class _Loader:
             if source is None:
                 raise SeedError(f"unknown source {key!r} on {entity.value} {item.get('slug')}")
             self.session.add(
-                tables.Source(entity_type=entity.value, entity_id=record.id, feed=SEED_FEED, **source)
+                tables.Source(
+                    entity_type=entity.value, entity_id=record.id, feed=SEED_FEED, **source
+                )
             )
         for ident in item.get("identifiers", []):
-            self.session.add(tables.Identifier(entity_type=entity.value, entity_id=record.id, **ident))
+            self.session.add(
+                tables.Identifier(entity_type=entity.value, entity_id=record.id, **ident)
+            )
         counts = self.report.created
         counts[entity.value] = counts.get(entity.value, 0) + 1
         return record.id

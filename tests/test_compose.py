@@ -22,7 +22,9 @@ def _words(command) -> list[str]:
 
 def _dockerfile_instructions(name: str) -> list[str]:
     text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
-    return [line.split(None, 1)[1] for line in text.splitlines() if line.upper().startswith(name + " ")]
+    return [
+        line.split(None, 1)[1] for line in text.splitlines() if line.upper().startswith(name + " ")
+    ]
 
 
 def test_services_are_db_migrate_and_api(services):
@@ -48,7 +50,9 @@ def test_api_serves_on_8000_after_migrations(services):
     assert api["environment"]["DATABASE_URL"] == "postgresql://alliance:alliance@db:5432/alliance"
     assert api["deploy"]["replicas"] == 2
     published = [str(p).rsplit(":", 1) for p in api["ports"]]
-    assert any(container == "8000" and host.split("-")[0] == "8000" for host, container in published)
+    assert any(
+        container == "8000" and host.split("-")[0] == "8000" for host, container in published
+    )
     assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert api["depends_on"]["db"]["condition"] == "service_healthy"
 

@@ -21,7 +21,8 @@ class Client:
         reader = Reader(self.database.engine)
         try:
             return await self.schema.execute(
-                query, variable_values=variables,
+                query,
+                variable_values=variables,
                 context_value=Context(reader=reader, settings=self.settings),
             )
         finally:

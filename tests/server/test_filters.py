@@ -27,14 +27,24 @@ async def _slugs(client, query, filter_) -> set[str]:
 
 
 async def test_members_by_country_and_kind(client):
-    chinese_districts = await _slugs(client, MEMBERS, {"country": {"eq": "cn"}, "kind": {"eq": "DISTRICT"}})
+    chinese_districts = await _slugs(
+        client, MEMBERS, {"country": {"eq": "cn"}, "kind": {"eq": "DISTRICT"}}
+    )
     assert chinese_districts == {"shunyi", "huanyan"}
 
 
 async def test_members_of_the_alliance_joined_on_a_day(client):
-    joined = await _slugs(client, MEMBERS, {
-        "membership": {"alliance": "isa", "status": {"eq": "MEMBER"}, "startDate": {"eq": "2018-04-23"}}
-    })
+    joined = await _slugs(
+        client,
+        MEMBERS,
+        {
+            "membership": {
+                "alliance": "isa",
+                "status": {"eq": "MEMBER"},
+                "startDate": {"eq": "2018-04-23"},
+            }
+        },
+    )
     assert joined == NEW_MEMBERS
 
 
@@ -57,12 +67,18 @@ async def test_search_covers_every_name_in_every_language(client):
 
 
 async def test_and_or_not(client):
-    either = await _slugs(client, MEMBERS, {"or": [{"slug": {"eq": "aachen"}}, {"slug": {"eq": "mainz"}}]})
+    either = await _slugs(
+        client, MEMBERS, {"or": [{"slug": {"eq": "aachen"}}, {"slug": {"eq": "mainz"}}]}
+    )
     assert either == {"aachen", "mainz"}
-    german_not_new = await _slugs(client, MEMBERS, {
-        "and": [{"country": {"eq": "DE"}}, {"membership": {"alliance": "isa"}}],
-        "not": {"membership": {"startDate": {"eq": "2018-04-23"}}},
-    })
+    german_not_new = await _slugs(
+        client,
+        MEMBERS,
+        {
+            "and": [{"country": {"eq": "DE"}}, {"membership": {"alliance": "isa"}}],
+            "not": {"membership": {"startDate": {"eq": "2018-04-23"}}},
+        },
+    )
     assert len(german_not_new) == 12 and not german_not_new & NEW_MEMBERS
 
 
@@ -73,18 +89,29 @@ async def test_relation_filters(client):
     assert network == {"ruesselsheim-am-main", "raunheim", "kelsterbach"}
     in_wfk = await _slugs(client, ORGANISATIONS, {"parent": {"slug": {"eq": "wfk-kaiserslautern"}}})
     assert in_wfk == {"wfk-internationalisierungsbuero"}
-    energy = await _slugs(client, ORGANISATIONS, {"sector": "energy", "member": {"country": {"eq": "DE"}}})
+    energy = await _slugs(
+        client, ORGANISATIONS, {"sector": "energy", "member": {"country": {"eq": "DE"}}}
+    )
     assert energy == {"swk-kaiserslautern"}
-    heads = await _slugs(client, PEOPLE, {"holdsPost": {"organisation": {"slug": {"startsWith": "wfk"}}}})
+    heads = await _slugs(
+        client, PEOPLE, {"holdsPost": {"organisation": {"slug": {"startsWith": "wfk"}}}}
+    )
     assert heads == {"stefan-weiler", "nico-au"}
 
 
 async def test_events_by_participant_status_and_date(client):
-    in_china = await _slugs(client, EVENTS, {
-        "status": {"eq": "REQUESTED"}, "participant": {"member": {"country": {"eq": "CN"}}},
-    })
+    in_china = await _slugs(
+        client,
+        EVENTS,
+        {
+            "status": {"eq": "REQUESTED"},
+            "participant": {"member": {"country": {"eq": "CN"}}},
+        },
+    )
     assert in_china == {"visit-request-shunyi", "visit-request-beijing", "visit-request-huanyan"}
-    weiler = await _slugs(client, EVENTS, {"participant": {"person": {"slug": {"eq": "stefan-weiler"}}}})
+    weiler = await _slugs(
+        client, EVENTS, {"participant": {"person": {"slug": {"eq": "stefan-weiler"}}}}
+    )
     assert weiler == {"isa-accession-2018-04-23"}
     undated = await _slugs(client, EVENTS, {"startDate": {"isNull": True}})
     assert len(undated) == 3

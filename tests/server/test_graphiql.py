@@ -90,7 +90,9 @@ def test_page_has_no_inline_script(installed):
 def test_every_asset_is_same_origin_and_served(installed):
     client = _client()
     tags = _page_tags(client.get("/"))
-    urls = [s["src"] for s in tags.scripts] + [l["href"] for l in tags.links if l.get("rel") == "stylesheet"]
+    urls = [s["src"] for s in tags.scripts] + [
+        link["href"] for link in tags.links if link.get("rel") == "stylesheet"
+    ]
 
     assert len(urls) == len(graphiql_assets.file_names()) + 1  # the pinned files and start.js
     for url in urls:

@@ -1,4 +1,4 @@
-"""Fetching GraphiQL's files: pinned hashes decide, and a failure never leaves a set marked complete.
+"""Fetching GraphiQL's files: pinned hashes decide; a failure never leaves a set marked complete.
 
 A small registry on loopback serves tarballs built here; the real registry is not contacted.
 """
@@ -34,13 +34,18 @@ def _sri(data: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
 
 
-TARBALL = _tarball({"package/thing.min.js": JS, "package/thing.min.css": CSS, "package/README.md": b"x"})
+TARBALL = _tarball(
+    {"package/thing.min.js": JS, "package/thing.min.css": CSS, "package/README.md": b"x"}
+)
 PACKAGES = (
     Package(
         "thing",
         "1.2.3",
         _sri(TARBALL),
-        (("package/thing.min.css", "thing-1.2.3.min.css"), ("package/thing.min.js", "thing-1.2.3.min.js")),
+        (
+            ("package/thing.min.css", "thing-1.2.3.min.css"),
+            ("package/thing.min.js", "thing-1.2.3.min.js"),
+        ),
     ),
 )
 
@@ -88,7 +93,11 @@ def test_fetch_installs_the_files_and_marks_the_set_complete(tmp_path, registry)
 
     assert (tmp_path / "thing-1.2.3.min.js").read_bytes() == JS
     assert (tmp_path / "thing-1.2.3.min.css").read_bytes() == CSS
-    assert sorted(p.name for p in tmp_path.iterdir()) == [MARKER, "thing-1.2.3.min.css", "thing-1.2.3.min.js"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        MARKER,
+        "thing-1.2.3.min.css",
+        "thing-1.2.3.min.js",
+    ]
     assert graphiql_assets.assets_ready(tmp_path, PACKAGES)
 
 
@@ -108,7 +117,9 @@ def test_a_changed_file_is_fetched_again(tmp_path, registry):
 
 
 def test_hash_mismatch_is_refused_and_writes_nothing(tmp_path, registry):
-    registry.routes["/thing/-/thing-1.2.3.tgz"] = _tarball({"package/thing.min.js": b"evil", "package/thing.min.css": CSS})
+    registry.routes["/thing/-/thing-1.2.3.tgz"] = _tarball(
+        {"package/thing.min.js": b"evil", "package/thing.min.css": CSS}
+    )
 
     with pytest.raises(AssetError, match="does not match its pinned hash") as error:
         _fetch(tmp_path, registry)
@@ -144,7 +155,9 @@ def test_a_new_pin_replaces_the_old_files(tmp_path, registry):
     _fetch(tmp_path, registry)
     tarball = _tarball({"package/thing.min.js": b"v2", "package/thing.min.css": CSS})
     registry.routes["/thing/-/thing-2.0.0.tgz"] = tarball
-    v2 = (Package("thing", "2.0.0", _sri(tarball), (("package/thing.min.js", "thing-2.0.0.min.js"),)),)
+    v2 = (
+        Package("thing", "2.0.0", _sri(tarball), (("package/thing.min.js", "thing-2.0.0.min.js"),)),
+    )
 
     assert not graphiql_assets.assets_ready(tmp_path, v2)
     assert _fetch(tmp_path, registry, v2) is True

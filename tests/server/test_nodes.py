@@ -30,8 +30,11 @@ async def test_every_id_fetches_its_record(client):
     data = await client.data(IDS)
     member = data["member"]
     found = [
-        data["alliance"]["id"], member["id"], member["memberships"][0]["id"],
-        member["organisations"]["nodes"][0]["id"], member["events"]["nodes"][0]["id"],
+        data["alliance"]["id"],
+        member["id"],
+        member["memberships"][0]["id"],
+        member["organisations"]["nodes"][0]["id"],
+        member["events"]["nodes"][0]["id"],
         data["person"]["id"],
     ]
     types = []
@@ -56,6 +59,8 @@ async def test_malformed_ids_are_refused(client, bad):
 
 
 async def test_too_many_ids_at_once(client):
-    errors = await client.errors("query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-                                 {"ids": [ids.encode("Member", i) for i in range(101)]})
+    errors = await client.errors(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        {"ids": [ids.encode("Member", i) for i in range(101)]},
+    )
     assert errors[0]["extensions"]["code"] == "INVALID_ARGUMENT"

@@ -70,17 +70,26 @@ async def test_insert_before_the_cursor_does_not_shift_the_next_page(client):
     expected = (await client.data(PAGE, {"first": 5, "after": cursor}))["members"]["edges"]
     # A sync inserts a member that sorts before everything seen so far.
     async with client.database.engine.begin() as conn:
-        await conn.execute(insert(tables.Member.__table__).values(
-            slug="aaa-new", name="AAA", names=[], sort_key="aaa", search_text="aaa",
-            kind="city", country="DE",
-        ))
+        await conn.execute(
+            insert(tables.Member.__table__).values(
+                slug="aaa-new",
+                name="AAA",
+                names=[],
+                sort_key="aaa",
+                search_text="aaa",
+                kind="city",
+                country="DE",
+            )
+        )
     again = (await client.data(PAGE, {"first": 5, "after": cursor}))["members"]["edges"]
     assert [e["node"] for e in again] == [e["node"] for e in expected]
 
 
 async def test_nested_connection_pages_with_cursors(client):
     first = (await client.data(NESTED))["member"]["organisations"]
-    second = (await client.data(NESTED, {"after": first["pageInfo"]["endCursor"]}))["member"]["organisations"]
+    second = (await client.data(NESTED, {"after": first["pageInfo"]["endCursor"]}))["member"][
+        "organisations"
+    ]
     assert first["totalCount"] == 5
     assert [n["slug"] for n in first["nodes"]] == ["syn-m3-o0", "syn-m3-o1"]
     assert [n["slug"] for n in second["nodes"]] == ["syn-m3-o2", "syn-m3-o3"]
@@ -118,9 +127,13 @@ async def test_bad_page_arguments(client, args, code):
 
 async def test_cursor_from_another_ordering_is_refused(client):
     page = (await client.data(PAGE, {"first": 2}))["members"]
-    errors = await client.errors(PAGE, {
-        "first": 2, "after": page["pageInfo"]["endCursor"],
-        "orderBy": [{"field": "POPULATION"}],
-    })
+    errors = await client.errors(
+        PAGE,
+        {
+            "first": 2,
+            "after": page["pageInfo"]["endCursor"],
+            "orderBy": [{"field": "POPULATION"}],
+        },
+    )
     assert errors[0]["extensions"]["code"] == "INVALID_CURSOR"
     assert "orderBy" in errors[0]["message"]

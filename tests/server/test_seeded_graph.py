@@ -24,7 +24,10 @@ async def test_readme_query_returns_the_seeded_facts(client):
         for p in o["posts"]
     }
     assert posts == {
-        ("Wirtschaftsförderungsgesellschaft Stadt und Landkreis Kaiserslautern mbH",
-         "Geschäftsführer", "Stefan Weiler"),
+        (
+            "Wirtschaftsförderungsgesellschaft Stadt und Landkreis Kaiserslautern mbH",
+            "Geschäftsführer",
+            "Stefan Weiler",
+        ),
         ("Internationalisierungsbüro der WFK", "Projektleiter", "Nico Au"),
     }

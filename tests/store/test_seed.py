@@ -26,10 +26,15 @@ async def test_members_of_the_isa_after_2018_04_23(seeded):
 
 
 async def test_every_record_has_a_source(seeded):
-    for model, kind in [(tables.Alliance, "alliance"), (tables.Member, "member"),
-                        (tables.MembershipPeriod, "membership_period"),
-                        (tables.Organisation, "organisation"), (tables.Person, "person"),
-                        (tables.Post, "post"), (tables.Event, "event")]:
+    for model, kind in [
+        (tables.Alliance, "alliance"),
+        (tables.Member, "member"),
+        (tables.MembershipPeriod, "membership_period"),
+        (tables.Organisation, "organisation"),
+        (tables.Person, "person"),
+        (tables.Post, "post"),
+        (tables.Event, "event"),
+    ]:
         sourced = select(tables.Source.entity_id).where(tables.Source.entity_type == kind)
         unsourced = select(func.count()).select_from(model).where(model.id.not_in(sourced))
         assert await _scalar(seeded.engine, unsourced) == 0, kind
