@@ -55,7 +55,7 @@ async def _node(info: Ctx, global_id: str) -> Any:
 
 
 @strawberry.type(description="Reading the alliance graph.")
-class Query:
+class GraphQuery:
     @strawberry.field(description="Any record by its global id; null when there is none.")
     async def node(
         self,

@@ -16,9 +16,10 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from .aggregates import CountQuery
 from .config import Settings
 from .errors import ApiError
-from .queries import Query
+from .queries import GraphQuery
 from .scalars import SCALARS
 
 log = logging.getLogger("alliance.graphql")
@@ -37,6 +38,11 @@ def _unexpected(error: GraphQLError) -> bool:
         exc_info=(type(original), original, original.__traceback__),
     )
     return True
+
+
+@strawberry.type(description="Reading the alliance graph: records, lists and counts.")
+class Query(GraphQuery, CountQuery):
+    pass
 
 
 class HubSchema(strawberry.Schema):
