@@ -13,6 +13,13 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import ColumnElement, FromClause, func, select
 
+from .arguments import (
+    AllianceSlug,
+    EventsWhere,
+    MembersWhere,
+    OrganisationsWhere,
+    PartnershipsWhere,
+)
 from .connection import Listing
 from .enums import (
     EventKind,
@@ -31,12 +38,7 @@ from .types import (
     MEMBERS,
     ORGANISATIONS,
     PARTNERSHIPS,
-    AllianceSlug,
     Ctx,
-    EventsWhere,
-    MembersWhere,
-    OrganisationsWhere,
-    PartnershipsWhere,
 )
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import strawberry
 
 from . import ids
+from .arguments import After, AllianceSlug, Before, First, Last, Slug
 from .connection import Connection, Listing, top_level
 from .errors import InvalidArgument, NotFound
 from .ordering import BY_NAME
@@ -18,20 +19,14 @@ from .types import (
     ORGANISATIONS,
     PARTNERSHIPS,
     PEOPLE,
-    After,
     Alliance,
-    AllianceSlug,
-    Before,
     Ctx,
     Event,
-    First,
-    Last,
     Member,
     Node,
     Organisation,
     Partnership,
     Person,
-    Slug,
     connection_field,
 )
 

@@ -18,6 +18,23 @@ from store import names as name_rules
 from store import tables
 
 from . import ids
+from .arguments import (
+    After,
+    AllianceSlug,
+    Before,
+    DatedOrderBy,
+    EventsWhere,
+    First,
+    Lang,
+    Last,
+    MembersOrder,
+    MembersWhere,
+    OrganisationsOrder,
+    OrganisationsWhere,
+    PartnershipsWhere,
+    PeopleOrder,
+    PeopleWhere,
+)
 from .connection import Connection, Listing, nested, top_level
 from .context import Context
 from .enums import (
@@ -40,11 +57,6 @@ from .filters import (
     PERIOD,
     PERSON,
     POST,
-    EventFilter,
-    MemberFilter,
-    OrganisationFilter,
-    PartnershipFilter,
-    PersonFilter,
     event_where,
     member_where,
     organisation_where,
@@ -56,13 +68,9 @@ from .ordering import (
     MEMBER_KEYS,
     ORGANISATION_KEYS,
     PERSON_KEYS,
-    DatedOrder,
     DatedOrderField,
-    MemberOrder,
     MemberOrderField,
-    OrganisationOrder,
     OrganisationOrderField,
-    PersonOrder,
     PersonOrderField,
     sort_keys,
 )
@@ -71,47 +79,6 @@ from .scalars import CountryCode, PartialDate
 
 Ctx = Info[Context, None]
 ALLIANCE = tables.Alliance.__table__
-
-First = Annotated[
-    int | None, strawberry.argument(description="Page size from the start (max 100).")
-]
-After = Annotated[str | None, strawberry.argument(description="Items after this cursor.")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end (max 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Items before this cursor.")]
-Lang = Annotated[str | None, strawberry.argument(description="A BCP 47 tag: de, en, zh-Hans.")]
-AllianceSlug = Annotated[
-    str | None, strawberry.argument(description="Slug of an alliance; the hub's default if null.")
-]
-Slug = Annotated[str, strawberry.argument(description="The record's slug.")]
-MembersWhere = Annotated[
-    MemberFilter | None, strawberry.argument(description="Only members matching this.")
-]
-OrganisationsWhere = Annotated[
-    OrganisationFilter | None, strawberry.argument(description="Only organisations matching this.")
-]
-PartnershipsWhere = Annotated[
-    PartnershipFilter | None, strawberry.argument(description="Only partnerships matching this.")
-]
-EventsWhere = Annotated[
-    EventFilter | None, strawberry.argument(description="Only events matching this.")
-]
-PeopleWhere = Annotated[
-    PersonFilter | None, strawberry.argument(description="Only people matching this.")
-]
-PeopleOrder = Annotated[
-    list[PersonOrder] | None, strawberry.argument(description="Sort terms; by name unless given.")
-]
-MembersOrder = Annotated[
-    list[MemberOrder] | None, strawberry.argument(description="Sort terms; by name unless given.")
-]
-OrganisationsOrder = Annotated[
-    list[OrganisationOrder] | None,
-    strawberry.argument(description="Sort terms; by name unless given."),
-]
-DatedOrderBy = Annotated[
-    list[DatedOrder] | None,
-    strawberry.argument(description="Sort terms; by start date unless given."),
-]
 
 
 class FromRow:
