@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from store import migrate, seed
 from store.config import load
@@ -46,8 +48,10 @@ async def _with_engine(settings: Settings, work: Callable[[Any], Awaitable[Any]]
 def _run(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
     try:
         return asyncio.run(_with_engine(settings, work))
-    except OSError as exc:
-        err.print(f"[red]error:[/red] cannot reach the database ({exc}); check DATABASE_URL")
+    except (OSError, DBAPIError) as exc:
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        err.print(f"[red]error:[/red] cannot use the database {where}: {reason}; check DATABASE_URL")
         raise typer.Exit(1) from None
 
 
