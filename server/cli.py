@@ -51,7 +51,9 @@ def _run(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
     except (OSError, DBAPIError) as exc:
         reason = exc.orig if isinstance(exc, DBAPIError) else exc
         where = make_url(settings.database_url).render_as_string(hide_password=True)
-        err.print(f"[red]error:[/red] cannot use the database {where}: {reason}; check DATABASE_URL")
+        err.print(
+            f"[red]error:[/red] cannot use the database {where}: {reason}; check DATABASE_URL"
+        )
         raise typer.Exit(1) from None
 
 
@@ -109,6 +111,7 @@ def serve(
         http="httptools",
         log_level="warning",
         access_log=False,
+        log_config=None,  # uvicorn's own lines go through our handler (JSON in production)
     )
 
 

@@ -12,10 +12,11 @@ import uuid
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from . import metrics
 from .context import Context
@@ -30,9 +31,10 @@ JSON = "application/json"
 class BadRequest(Exception):
     """The HTTP request itself is not a GraphQL request."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
 
 
 def _media_type(request: Request) -> str:
@@ -81,12 +83,11 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
     return found
 
 
-def _response(payload: dict[str, Any], status: int, media_type: str, request_id: str) -> Response:
+def _response(
+    payload: dict[str, Any], status: int, media_type: str, headers: dict[str, str]
+) -> Response:
     return Response(
-        orjson.dumps(payload),
-        status_code=status,
-        media_type=media_type,
-        headers={"x-request-id": request_id},
+        orjson.dumps(payload), status_code=status, media_type=media_type, headers=headers
     )
 
 
@@ -94,27 +95,30 @@ async def graphql(request: Request) -> Response:
     started = time.perf_counter()
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     media_type = _media_type(request)
-    operation = "-"
+    headers = {"x-request-id": request_id}
+    operation = None
     try:
         params = await _params(request)
-        operation = params.get("operationName") or "-"
+        operation = params.get("operationName")
         payload, request_error = await _execute(request, params)
         # Only the new media type may say 400 for a request that could not be executed.
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
     except BadRequest as exc:
         payload = {"errors": [{"message": str(exc), "extensions": {"code": "BAD_REQUEST"}}]}
         status = exc.status
+        headers |= exc.headers
     elapsed = time.perf_counter() - started
     outcome = "error" if "errors" in payload else "ok"
-    metrics.REQUESTS.labels(operation, outcome).inc()
-    metrics.LATENCY.labels(operation).observe(elapsed)
+    label = metrics.operation_label(operation)
+    metrics.REQUESTS.labels(label, outcome).inc()
+    metrics.LATENCY.labels(label).observe(elapsed)
     log.info(
         "graphql %s %s",
-        operation,
+        operation or "-",
         outcome,
         extra={"request_id": request_id, "status": status, "ms": round(elapsed * 1000, 2)},
     )
-    return _response(payload, status, media_type, request_id)
+    return _response(payload, status, media_type, headers)
 
 
 async def _execute(request: Request, params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -131,7 +135,14 @@ async def _execute(request: Request, params: dict[str, Any]) -> tuple[dict[str, 
             allowed_operation_types=allowed,
         )
     except InvalidOperationTypeError:
-        raise BadRequest("only queries may be sent with GET; POST mutations", status=405) from None
+        raise BadRequest(
+            "only queries may be sent with GET; POST mutations",
+            status=405,
+            headers={"allow": "POST"},
+        ) from None
+    except CannotGetOperationTypeError:
+        name = params.get("operationName")
+        raise BadRequest(f"the document has no operation named {name!r}") from None
     finally:
         await reader.close()
     errors = [_formatted(e) for e in result.errors or []]

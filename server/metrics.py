@@ -17,6 +17,21 @@ LATENCY = Histogram(
 )
 SQL_STATEMENTS = Counter("alliance_sql_statements_total", "SQL statements sent to the database.")
 
+# Clients name their operations; past this many names, new ones share one label, so a client
+# cannot grow the metrics without bound.
+MAX_OPERATION_LABELS = 200
+_operations: set[str] = set()
+
+
+def operation_label(name: str | None) -> str:
+    if not name:
+        return "-"
+    name = name[:64]
+    if name not in _operations and len(_operations) >= MAX_OPERATION_LABELS:
+        return "other"
+    _operations.add(name)
+    return name
+
 
 async def endpoint(_request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,5 +1,6 @@
 """The async engine: SQLite through aiosqlite, PostgreSQL through asyncpg."""
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,15 +26,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _json_dumps(value) -> str:
+    return orjson.dumps(value).decode()
+
+
+# Names and sectors are JSON on every row read; orjson decodes them several times faster.
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def create_engine(settings: StoreSettings) -> AsyncEngine:
     url = settings.database_url
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=settings.echo_sql)
+        engine = create_async_engine(url, echo=settings.echo_sql, **_JSON)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
         url,
         echo=settings.echo_sql,
+        **_JSON,
         pool_size=settings.database_pool_size,
         pool_pre_ping=True,
         connect_args={"server_settings": {"statement_timeout": str(settings.statement_timeout_ms)}},

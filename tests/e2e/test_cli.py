@@ -1,0 +1,117 @@
+"""The `alliance` command as a newcomer runs it: wrong settings, the schema, `serve --demo`."""
+
+import re
+
+import httpx
+
+from store import migrate
+
+from .server_process import REPO, clean_env, free_port, run_cli
+
+README_QUERY = """
+query Kaiserslautern {
+  member(slug: "kaiserslautern") {
+    de: name(lang: "de")
+    zh: name(lang: "zh-Hans")
+    organisations(first: 10) { nodes { name posts { label person { name } } } }
+  }
+}
+"""
+WFK = "Wirtschaftsförderungsgesellschaft Stadt und Landkreis Kaiserslautern mbH"
+
+
+def one_line(text: str) -> str:
+    """Rich wraps messages at the terminal width; join them again."""
+    return " ".join(text.split())
+
+
+def test_serve_with_an_unsupported_database_url_exits_naming_database_url(tmp_path):
+    # when
+    result = run_cli(
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(free_port()),
+        env=clean_env(DATABASE_URL="mysql://x"),
+        cwd=tmp_path,
+    )
+
+    # then
+    message = one_line(result.stdout + result.stderr)
+    assert result.returncode != 0, message
+    assert "DATABASE_URL" in message, message
+    assert "mysql" in message, message
+    assert "Traceback" not in message, message
+
+
+def test_serve_with_a_port_that_is_not_a_number_exits_naming_alliance_port(tmp_path):
+    # when
+    result = run_cli(
+        "serve",
+        env=clean_env(DATABASE_URL=f"sqlite:///{tmp_path}/x.db", ALLIANCE_PORT="abc"),
+        cwd=tmp_path,
+    )
+
+    # then
+    message = one_line(result.stdout + result.stderr)
+    assert result.returncode != 0, message
+    assert "ALLIANCE_PORT" in message, message
+    assert "abc" in message, message
+    assert "Traceback" not in message, message
+
+
+def test_schema_prints_exactly_the_checked_in_schema_graphql(tmp_path):
+    # when
+    result = run_cli("schema", env=clean_env(), cwd=tmp_path)
+
+    # then
+    assert result.returncode == 0, result.stderr
+    checked_in = (REPO / "schema.graphql").read_text(encoding="utf-8")
+    assert result.stdout == checked_in, (
+        "schema.graphql is out of date with the code: run `make schema` and commit the result"
+    )
+
+
+def test_help_lists_the_commands(tmp_path):
+    # when
+    result = run_cli("--help", env=clean_env(), cwd=tmp_path)
+
+    # then
+    assert result.returncode == 0, result.stderr
+    for command in ("serve", "db", "schema"):
+        assert re.search(rf"^\W*{command}\s+\S", result.stdout, re.MULTILINE), (
+            f"`alliance --help` does not list `{command}`:\n{result.stdout}"
+        )
+
+
+async def test_serve_demo_in_an_empty_directory_migrates_seeds_and_serves(tmp_path, start_hub):
+    # given: a fresh directory and no database setting at all
+    env = clean_env(ALLIANCE_LOG_FORMAT="json")
+    assert "DATABASE_URL" not in env
+
+    # when
+    demo = await start_hub(["--demo"], env, tmp_path)
+
+    # then: a SQLite file in the working directory, at the newest migration
+    assert (tmp_path / "alliance-demo.db").is_file()
+    async with httpx.AsyncClient(base_url=demo.base_url, timeout=10.0) as http:
+        ready = await http.get("/readyz")
+        answer = await http.post("/graphql", json={"query": README_QUERY})
+    assert ready.json() == {"status": "ok", "migration": migrate.head()}
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert "errors" not in body, body
+    member = body["data"]["member"]
+    assert (member["de"], member["zh"]) == ("Kaiserslautern", "凯泽斯劳滕")
+    facts = {
+        (o["name"], p["label"], p["person"]["name"])
+        for o in member["organisations"]["nodes"]
+        for p in o["posts"]
+    }
+    assert (WFK, "Geschäftsführer", "Stefan Weiler") in facts
+    assert ("Internationalisierungsbüro der WFK", "Projektleiter", "Nico Au") in facts
+
+    # and it stops on SIGTERM
+    demo.stop()
+    assert demo.process.returncode is not None
