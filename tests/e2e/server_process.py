@@ -89,7 +89,8 @@ async def _wait_ready(hub: HubProcess) -> None:
             await asyncio.sleep(0.1)
     hub.stop()
     pytest.fail(
-        f"`alliance serve` was not ready within {READY_TIMEOUT:.0f} s ({last}); its log:\n{hub.log()}"
+        f"`alliance serve` was not ready within {READY_TIMEOUT:.0f} s ({last});"
+        f" its log:\n{hub.log()}"
     )
 
 

@@ -24,10 +24,16 @@ PAGE_TOO_BIG = "{ members(first: 101) { nodes { slug } } }"
 PAGE_NEGATIVE = "{ members(first: -1) { nodes { slug } } }"
 FIRST_AND_LAST = "{ members(first: 2, last: 2) { nodes { slug } } }"
 GARBAGE_CURSOR = '{ members(after: "garbage") { nodes { slug } } }'
-BY_POPULATION = "{ members(first: 2, orderBy: [{field: POPULATION, direction: DESC}]) { pageInfo { endCursor } } }"
+BY_POPULATION = (
+    "{ members(first: 2, orderBy: [{field: POPULATION, direction: DESC}])"
+    " { pageInfo { endCursor } } }"
+)
 AFTER_BY_NAME = "query($after: String) { members(first: 2, after: $after) { nodes { slug } } }"
 BAD_PARTIAL_DATE = '{ members(filter: {membership: {startDate: {gte: "2018-13"}}}) { totalCount } }'
-BAD_PARTIAL_DATE_VARIABLE = "query($d: PartialDate) { members(filter: {membership: {startDate: {gte: $d}}}) { totalCount } }"
+BAD_PARTIAL_DATE_VARIABLE = (
+    "query($d: PartialDate) { members(filter: {membership: {startDate: {gte: $d}}})"
+    " { totalCount } }"
+)
 BAD_COUNTRY = '{ members(filter: {country: {eq: "DEU"}}) { totalCount } }'
 BAD_INT_VARIABLE = "query($n: Int) { members(first: $n) { nodes { slug } } }"
 UNKNOWN_SLUG = '{ member(slug: "nowhere") { slug } }'
