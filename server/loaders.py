@@ -3,9 +3,12 @@
 A loader is made on first use and kept for the request, keyed by what it loads, so the number of
 statements a request issues follows the shape of the query, never the number of rows. Loaders
 hand back objects made by the `build` function they are given (a GraphQL type's `from_row`).
+Resolvers ask for their loader once per object, so a hit is a dictionary lookup and nothing
+else; the load function is only made on a miss.
 """
 
 from collections.abc import Callable, Hashable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import FromClause, select
@@ -13,7 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from store import tables
 
-from .pagination import Link, Page, SortKey, Window, count_by_parent, fetch_pages_by_parent
+from .pagination import Link, SortKey, Window, count_by_parent, fetch_pages_by_parent
 from .reader import Reader
 
 Build = Callable[[Any], Any]
@@ -26,47 +29,44 @@ class Loaders:
         self.reader = reader
         self._made: dict[Hashable, DataLoader] = {}
 
-    def _loader(self, key: Hashable, load: Callable[[list[Any]], Any]) -> DataLoader:
-        loader = self._made.get(key)
-        if loader is None:
-            loader = self._made[key] = DataLoader(load_fn=load)
+    def _make(self, key: Hashable, load: Callable[[list[Any]], Any]) -> DataLoader:
+        loader = self._made[key] = DataLoader(load_fn=load)
         return loader
 
     def by_id(self, table: FromClause, build: Build) -> DataLoader:
         """`<things>_by_id`: the live record with each id, or None."""
-
-        async def load(ids: list[int]) -> list[Any]:
-            statement = select(table).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))
-            found = {row.id: build(row) for row in await self.reader.rows(statement)}
-            return [found.get(pk) for pk in ids]
-
-        return self._loader(("by_id", table.name), load)
+        key = ("by_id", table.name)
+        return self._made.get(key) or self._make(key, partial(self._by, table, "id", build))
 
     def by_slug(self, table: FromClause, build: Build) -> DataLoader:
         """`<things>_by_slug`: single lookups, batched when a query asks for several."""
+        key = ("by_slug", table.name)
+        return self._made.get(key) or self._make(key, partial(self._by, table, "slug", build))
 
-        async def load(slugs: list[str]) -> list[Any]:
-            statement = select(table).where(table.c.slug.in_(slugs), table.c.deleted_at.is_(None))
-            found = {row.slug: build(row) for row in await self.reader.rows(statement)}
-            return [found.get(slug) for slug in slugs]
-
-        return self._loader(("by_slug", table.name), load)
+    async def _by(self, table: FromClause, column: str, build: Build, keys: list[Any]) -> list:
+        statement = select(table).where(table.c[column].in_(keys), table.c.deleted_at.is_(None))
+        found = {row._mapping[column]: build(row) for row in await self.reader.rows(statement)}
+        return [found.get(key) for key in keys]
 
     def lists_by(self, table: FromClause, column: str, build: Build, *order: str) -> DataLoader:
         """`<things>_by_<column>`: every live row pointing at each key, for short lists."""
+        key = ("lists_by", table.name, column)
+        return self._made.get(key) or self._make(
+            key, partial(self._lists, table, column, build, order)
+        )
 
-        async def load(keys: list[int]) -> list[list[Any]]:
-            statement = (
-                select(table)
-                .where(table.c[column].in_(keys), table.c.deleted_at.is_(None))
-                .order_by(*(table.c[name] for name in order), table.c.id)
-            )
-            grouped: dict[int, list[Any]] = {key: [] for key in keys}
-            for row in await self.reader.rows(statement):
-                grouped[row._mapping[column]].append(build(row))
-            return [grouped[key] for key in keys]
-
-        return self._loader(("lists_by", table.name, column), load)
+    async def _lists(
+        self, table: FromClause, column: str, build: Build, order: tuple[str, ...], keys: list[int]
+    ) -> list[list[Any]]:
+        statement = (
+            select(table)
+            .where(table.c[column].in_(keys), table.c.deleted_at.is_(None))
+            .order_by(*(table.c[name] for name in order), table.c.id)
+        )
+        grouped: dict[int, list[Any]] = {key: [] for key in keys}
+        for row in await self.reader.rows(statement):
+            grouped[row._mapping[column]].append(build(row))
+        return [grouped[key] for key in keys]
 
     def pages_by_parent(
         self,
@@ -79,38 +79,40 @@ class Loaders:
         key: Hashable,
     ) -> DataLoader:
         """A page of children per parent; `key` tells apart the filters and page arguments."""
-
-        async def load(parent_ids: list[int]) -> list[Page]:
-            return await fetch_pages_by_parent(
-                self.reader, table, link, parent_ids, where, order, win, build
-            )
-
-        return self._loader(("pages", key), load)
+        key = ("pages", key)
+        return self._made.get(key) or self._make(
+            key, partial(fetch_pages_by_parent, self.reader, table, link, where, order, win, build)
+        )
 
     def counts_by_parent(
         self, table: FromClause, link: Link, where: Sequence[Any], key: Hashable
     ) -> DataLoader:
-        async def load(parent_ids: list[int]) -> list[int]:
-            return await count_by_parent(self.reader, table, link, parent_ids, where)
-
-        return self._loader(("counts", key), load)
-
-    def _by_entity(self, table: FromClause, entity_type: str, *order: str) -> DataLoader:
-        async def load(ids: list[int]) -> list[list[Any]]:
-            statement = (
-                select(table)
-                .where(table.c.entity_type == entity_type, table.c.entity_id.in_(ids))
-                .order_by(*(table.c[name] for name in order), table.c.id)
-            )
-            grouped: dict[int, list[Any]] = {pk: [] for pk in ids}
-            for row in await self.reader.rows(statement):
-                grouped[row.entity_id].append(row)
-            return [grouped[pk] for pk in ids]
-
-        return self._loader((table.name, entity_type), load)
+        key = ("counts", key)
+        return self._made.get(key) or self._make(
+            key, partial(count_by_parent, self.reader, table, link, where)
+        )
 
     def identifiers_by_entity(self, entity_type: str) -> DataLoader:
         return self._by_entity(IDENTIFIER, entity_type, "scheme")
 
     def sources_by_entity(self, entity_type: str) -> DataLoader:
         return self._by_entity(SOURCE, entity_type)
+
+    def _by_entity(self, table: FromClause, entity_type: str, *order: str) -> DataLoader:
+        key = (table.name, entity_type)
+        return self._made.get(key) or self._make(
+            key, partial(self._of_entities, table, entity_type, order)
+        )
+
+    async def _of_entities(
+        self, table: FromClause, entity_type: str, order: tuple[str, ...], ids: list[int]
+    ) -> list[list[Any]]:
+        statement = (
+            select(table)
+            .where(table.c.entity_type == entity_type, table.c.entity_id.in_(ids))
+            .order_by(*(table.c[name] for name in order), table.c.id)
+        )
+        grouped: dict[int, list[Any]] = {pk: [] for pk in ids}
+        for row in await self.reader.rows(statement):
+            grouped[row.entity_id].append(row)
+        return [grouped[pk] for pk in ids]

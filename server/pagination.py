@@ -206,11 +206,11 @@ async def fetch_pages_by_parent(
     reader: Reader,
     table: FromClause,
     link: Link,
-    parent_ids: Sequence[int],
     where: Sequence[Any],
     order: tuple[SortKey, ...],
     win: Window,
     build: Callable[[Any], Any],
+    parent_ids: Sequence[int],
 ) -> list[Page]:
     """A page per parent, in the order of `parent_ids`, in one statement."""
     if win.limit == 0:
@@ -239,7 +239,7 @@ async def fetch_pages_by_parent(
 
 
 async def count_by_parent(
-    reader: Reader, table: FromClause, link: Link, parent_ids: Sequence[int], where: Sequence[Any]
+    reader: Reader, table: FromClause, link: Link, where: Sequence[Any], parent_ids: Sequence[int]
 ) -> list[int]:
     statement = (
         select(link.parent, func.count(table.c.id.distinct()))
