@@ -7,6 +7,7 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -52,6 +53,12 @@ class HubSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The limits become validation rules made once here: the validation cache keys on the rule
+    # classes, and a limiter made per request would make new ones and never hit the cache.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     return HubSchema(
         query=Query,
         config=StrawberryConfig(scalar_map=SCALARS),
@@ -61,8 +68,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
             partial(ParserCache, maxsize=1024),
             partial(ValidationCache, maxsize=1024),
-            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            partial(AddValidationRules, limits),
             partial(MaskErrors, should_mask_error=_unexpected),
         ],
     )
