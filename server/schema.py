@@ -5,7 +5,7 @@ import logging
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLObjectType
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -22,6 +22,7 @@ from .config import Settings
 from .errors import ApiError
 from .queries import GraphQuery
 from .scalars import SCALARS
+from .types import display_name
 
 log = logging.getLogger("alliance.graphql")
 
@@ -52,6 +53,22 @@ class HubSchema(strawberry.Schema):
         return None
 
 
+def _resolve_name(record, _info, lang=None) -> str:
+    return display_name(record, lang)
+
+
+def _lean_name_resolvers(schema: strawberry.Schema) -> None:
+    """Resolve `name(lang:)` without Strawberry's per-call argument conversion.
+
+    `name` is on every record an answer holds, and Strawberry converts its arguments on each
+    call even when none are given: about a tenth of a nested page's CPU (bench/). The lean
+    resolver does what `Named.localized_name` does, straight on graphql-core's field.
+    """
+    for type_ in schema._schema.type_map.values():
+        if isinstance(type_, GraphQLObjectType) and "Named" in {i.name for i in type_.interfaces}:
+            type_.fields["name"].resolve = _resolve_name
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     # The limits become validation rules made once here: the validation cache keys on the rule
     # classes, and a limiter made per request would make new ones and never hit the cache.
@@ -59,7 +76,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
-    return HubSchema(
+    schema = HubSchema(
         query=Query,
         config=StrawberryConfig(scalar_map=SCALARS),
         # Factories: Strawberry makes fresh extensions per request; the parser and validation
@@ -72,3 +89,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(MaskErrors, should_mask_error=_unexpected),
         ],
     )
+    _lean_name_resolvers(schema)
+    return schema

@@ -246,6 +246,13 @@ class Entity(Node):
         return await info.context.loaders.sources_by_entity(self.entity_type).load(self.id)
 
 
+def display_name(record: Any, lang: str | None) -> str:
+    """A named record's name in `lang` by the fallback chain, or its own name."""
+    if lang is None:
+        return record.name
+    return name_rules.resolve(record.names, lang, record.default_lang) or record.name
+
+
 @strawberry.interface(description="A record with names in several languages.")
 class Named:
     slug: str = strawberry.field(description="Stable, lowercase ASCII, unique for its type.")
@@ -262,9 +269,7 @@ class Named:
         ),
     )
     def localized_name(self, lang: Lang = None) -> str:
-        if lang is None:
-            return self.name
-        return name_rules.resolve(self.names, lang, self.default_lang) or self.name
+        return display_name(self, lang)
 
     @strawberry.field(name="names", description="Every name, in every language, of every kind.")
     def all_names(
