@@ -11,6 +11,7 @@ from .connection import Connection, Listing, top_level
 from .errors import InvalidArgument, NotFound
 from .ordering import BY_NAME
 from .pagination import PageArgs
+from .relations import prefetch
 from .types import (
     ALLIANCE,
     EVENTS,
@@ -38,6 +39,7 @@ async def _by_slug(info: Ctx, listing: Listing, kind: str, slug: str) -> Any:
     found = await info.context.loaders.by_slug(listing.table, listing.build).load(slug)
     if found is None:
         raise NotFound(f"no {kind} has the slug {slug!r}", field="slug")
+    await prefetch(info.context.loaders, [found], info.selected_fields[0].selections)
     return found
 
 

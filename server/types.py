@@ -12,6 +12,7 @@ from typing import Annotated, Any, Self
 
 import strawberry
 from sqlalchemy import FromClause, select
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from store import names as name_rules
@@ -63,6 +64,7 @@ from .filters import (
     partnership_where,
     person_where,
 )
+from .loaders import Loaders
 from .ordering import (
     DATED_KEYS,
     MEMBER_KEYS,
@@ -75,6 +77,7 @@ from .ordering import (
     sort_keys,
 )
 from .pagination import Link, PageArgs
+from .relations import node_selections, prefetch, relation
 from .scalars import CountryCode, PartialDate
 
 Ctx = Info[Context, None]
@@ -92,6 +95,18 @@ class FromRow:
             cls._columns = columns
         mapping = row._mapping
         return cls(**{name: mapping[name] for name in columns})
+
+
+def _members_by_id(loaders: Loaders, _record: Any = None) -> DataLoader:
+    return loaders.by_id(MEMBER, Member.from_row)
+
+
+def _organisations_by_id(loaders: Loaders, _record: Any = None) -> DataLoader:
+    return loaders.by_id(ORGANISATION, Organisation.from_row)
+
+
+def _people_by_id(loaders: Loaders, _record: Any = None) -> DataLoader:
+    return loaders.by_id(PERSON, Person.from_row)
 
 
 def _through(link_table: FromClause, child: str, parent: str) -> Link:
@@ -186,10 +201,14 @@ def connection_field(listing: Listing, description: str, link: Link | None = Non
         args = PageArgs(first=first, after=after, last=last, before=before)
         where = listing.where(filter)
         if link is None:
-            return await top_level(info, listing, where, order, args)
-        # Filter inputs are dataclasses: their repr tells two filters apart for the loaders.
-        key = (listing.name, link, repr(filter))
-        return await nested(info, listing, link, self.id, where, order, args, key)
+            connection = await top_level(info, listing, where, order, args)
+        else:
+            # Filter inputs are dataclasses: their repr tells two filters apart for the loaders.
+            key = (listing.name, link, repr(filter))
+            connection = await nested(info, listing, link, self.id, where, order, args, key)
+        selections = node_selections(info.selected_fields[0])
+        await prefetch(info.context.loaders, connection.page.items, selections)
+        return connection
 
     return strawberry.field(resolver=resolve, description=description)
 
@@ -237,13 +256,16 @@ class Entity(Node):
     created_at: dt.datetime = strawberry.field(description="When the hub first stored it.")
     updated_at: dt.datetime = strawberry.field(description="When the hub last changed it.")
 
-    @strawberry.field(description="External keys of this record.")
-    async def identifiers(self, info: Ctx) -> list[Identifier]:
-        return await info.context.loaders.identifiers_by_entity(self.entity_type).load(self.id)
-
-    @strawberry.field(description="Which feed or document said this, when, in which run.")
-    async def sources(self, info: Ctx) -> list[Source]:
-        return await info.context.loaders.sources_by_entity(self.entity_type).load(self.id)
+    identifiers = relation(
+        list[Identifier],
+        "External keys of this record.",
+        lambda loaders, record: loaders.identifiers_by_entity(record.entity_type),
+    )
+    sources = relation(
+        list[Source],
+        "Which feed or document said this, when, in which run.",
+        lambda loaders, record: loaders.sources_by_entity(record.entity_type),
+    )
 
 
 def display_name(record: Any, lang: str | None) -> str:
@@ -305,7 +327,7 @@ class Alliance(Entity, Named, FromRow):
         rows = await info.context.reader.rows(
             select(SECRETARIAT.c.organisation_id).where(SECRETARIAT.c.alliance_id == self.id)
         )
-        found = await organisation_by_id(info).load_many([row[0] for row in rows])
+        found = await _organisations_by_id(info.context.loaders).load_many([row[0] for row in rows])
         return [o for o in found if o is not None]
 
 
@@ -321,13 +343,13 @@ class MembershipPeriod(Entity, FromRow):
         description="When it ended; null while it lasts."
     )
 
-    @strawberry.field(description="The alliance.")
-    async def alliance(self, info: Ctx) -> Alliance | None:
-        return await info.context.loaders.by_id(ALLIANCE, Alliance.from_row).load(self.alliance_id)
-
-    @strawberry.field(description="The member.")
-    async def member(self, info: Ctx) -> "Member | None":
-        return await member_by_id(info).load(self.member_id)
+    alliance = relation(
+        "Alliance | None",
+        "The alliance.",
+        lambda loaders, _: loaders.by_id(ALLIANCE, Alliance.from_row),
+        "alliance_id",
+    )
+    member = relation("Member | None", "The member.", _members_by_id, "member_id")
 
 
 @strawberry.type(description="A city, district, region or city network.")
@@ -341,14 +363,14 @@ class Member(Entity, Named, FromRow):
     population: int | None = strawberry.field(description="Inhabitants, where a source gives them.")
     parent_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The city network this place belongs to.")
-    async def parent(self, info: Ctx) -> "Member | None":
-        return None if self.parent_id is None else await member_by_id(info).load(self.parent_id)
-
-    @strawberry.field(description="The places of a city network.")
-    async def constituents(self, info: Ctx) -> list["Member"]:
-        loader = info.context.loaders.lists_by(MEMBER, "parent_id", Member.from_row, "sort_key")
-        return await loader.load(self.id)
+    parent = relation(
+        "Member | None", "The city network this place belongs to.", _members_by_id, "parent_id"
+    )
+    constituents = relation(
+        "list[Member]",
+        "The places of a city network.",
+        lambda loaders, _: loaders.lists_by(MEMBER, "parent_id", Member.from_row, "sort_key"),
+    )
 
     @strawberry.field(description="Its membership periods, in every alliance unless one is named.")
     async def memberships(self, info: Ctx, alliance: AllianceSlug = None) -> list[MembershipPeriod]:
@@ -377,9 +399,11 @@ class Member(Entity, Named, FromRow):
 
     organisations = connection_field(ORGANISATIONS, "Organisations based here.", link=HOME_MEMBER)
 
-    @strawberry.field(description="Posts held for this place itself (a lord mayor, say).")
-    async def posts(self, info: Ctx) -> list["Post"]:
-        return await info.context.loaders.lists_by(POST, "member_id", Post.from_row).load(self.id)
+    posts = relation(
+        "list[Post]",
+        "Posts held for this place itself (a lord mayor, say).",
+        lambda loaders, _: loaders.lists_by(POST, "member_id", Post.from_row),
+    )
 
     partnerships = connection_field(
         PARTNERSHIPS, "Partnerships this place is a party to.", link=MEMBER_PARTNERSHIPS
@@ -399,27 +423,25 @@ class Organisation(Entity, Named, FromRow):
     member_id: strawberry.Private[int | None]
     parent_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The place it is based in.")
-    async def member(self, info: Ctx) -> Member | None:
-        return None if self.member_id is None else await member_by_id(info).load(self.member_id)
-
-    @strawberry.field(description="The organisation it belongs to.")
-    async def parent(self, info: Ctx) -> "Organisation | None":
-        if self.parent_id is None:
-            return None
-        return await organisation_by_id(info).load(self.parent_id)
-
-    @strawberry.field(description="Organisations that belong to it.")
-    async def subsidiaries(self, info: Ctx) -> list["Organisation"]:
-        loader = info.context.loaders.lists_by(
+    member = relation("Member | None", "The place it is based in.", _members_by_id, "member_id")
+    parent = relation(
+        "Organisation | None",
+        "The organisation it belongs to.",
+        _organisations_by_id,
+        "parent_id",
+    )
+    subsidiaries = relation(
+        "list[Organisation]",
+        "Organisations that belong to it.",
+        lambda loaders, _: loaders.lists_by(
             ORGANISATION, "parent_id", Organisation.from_row, "sort_key"
-        )
-        return await loader.load(self.id)
-
-    @strawberry.field(description="Posts in this organisation and who holds them.")
-    async def posts(self, info: Ctx) -> list["Post"]:
-        loader = info.context.loaders.lists_by(POST, "organisation_id", Post.from_row)
-        return await loader.load(self.id)
+        ),
+    )
+    posts = relation(
+        "list[Post]",
+        "Posts in this organisation and who holds them.",
+        lambda loaders, _: loaders.lists_by(POST, "organisation_id", Post.from_row),
+    )
 
     partnerships = connection_field(
         PARTNERSHIPS,
@@ -439,9 +461,11 @@ class Person(Entity, Named, FromRow):
     sort_name: str | None = strawberry.field(description="Family name first: `Weiler, Stefan`.")
     honorific_prefix: str | None = strawberry.field(description="Dr., Prof., as sources give it.")
 
-    @strawberry.field(description="The posts this person holds or held.")
-    async def posts(self, info: Ctx) -> list["Post"]:
-        return await info.context.loaders.lists_by(POST, "person_id", Post.from_row).load(self.id)
+    posts = relation(
+        "list[Post]",
+        "The posts this person holds or held.",
+        lambda loaders, _: loaders.lists_by(POST, "person_id", Post.from_row),
+    )
 
     events = connection_field(EVENTS, "Events this person took part in.", link=PERSON_EVENTS)
 
@@ -468,28 +492,26 @@ class Post(Entity, FromRow):
     organisation_id: strawberry.Private[int | None]
     member_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="Who holds the post.")
-    async def person(self, info: Ctx) -> Person | None:
-        return await info.context.loaders.by_id(PERSON, Person.from_row).load(self.person_id)
-
-    @strawberry.field(description="The organisation the post is in, if any.")
-    async def organisation(self, info: Ctx) -> Organisation | None:
-        if self.organisation_id is None:
-            return None
-        return await organisation_by_id(info).load(self.organisation_id)
-
-    @strawberry.field(description="The member the post is for, if any.")
-    async def member(self, info: Ctx) -> Member | None:
-        return None if self.member_id is None else await member_by_id(info).load(self.member_id)
+    person = relation("Person | None", "Who holds the post.", _people_by_id, "person_id")
+    organisation = relation(
+        "Organisation | None",
+        "The organisation the post is in, if any.",
+        _organisations_by_id,
+        "organisation_id",
+    )
+    member = relation(
+        "Member | None", "The member the post is for, if any.", _members_by_id, "member_id"
+    )
 
 
 async def _actor(info: Ctx, member_id, organisation_id, person_id=None) -> Any:
+    loaders = info.context.loaders
     if member_id is not None:
-        return await member_by_id(info).load(member_id)
+        return await _members_by_id(loaders).load(member_id)
     if organisation_id is not None:
-        return await organisation_by_id(info).load(organisation_id)
+        return await _organisations_by_id(loaders).load(organisation_id)
     if person_id is not None:
-        return await info.context.loaders.by_id(PERSON, Person.from_row).load(person_id)
+        return await _people_by_id(loaders).load(person_id)
     return None
 
 
@@ -540,17 +562,16 @@ class Partnership(Entity, FromRow):
     start_date: PartialDate | None = strawberry.field(description="When it began.")
     end_date: PartialDate | None = strawberry.field(description="When it ended.")
 
-    @strawberry.field(description="Who is party to it, in which role.")
-    async def parties(self, info: Ctx) -> list[PartnershipParty]:
-        loader = info.context.loaders.lists_by(PARTY, "partnership_id", PartnershipParty.from_row)
-        return await loader.load(self.id)
-
-    @strawberry.field(description="Events held under this partnership.")
-    async def events(self, info: Ctx) -> list["Event"]:
-        loader = info.context.loaders.lists_by(
-            EVENT, "partnership_id", Event.from_row, "start_date"
-        )
-        return await loader.load(self.id)
+    parties = relation(
+        list[PartnershipParty],
+        "Who is party to it, in which role.",
+        lambda loaders, _: loaders.lists_by(PARTY, "partnership_id", PartnershipParty.from_row),
+    )
+    events = relation(
+        "list[Event]",
+        "Events held under this partnership.",
+        lambda loaders, _: loaders.lists_by(EVENT, "partnership_id", Event.from_row, "start_date"),
+    )
 
 
 @strawberry.type(description="A plenary, ceremony, delegation visit, fair or meeting.")
@@ -567,17 +588,17 @@ class Event(Entity, FromRow):
     place: str | None = strawberry.field(description="Where, in words.")
     partnership_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="Who took part, in which role, on whose behalf.")
-    async def participants(self, info: Ctx) -> list[EventParticipant]:
-        loader = info.context.loaders.lists_by(PARTICIPANT, "event_id", EventParticipant.from_row)
-        return await loader.load(self.id)
-
-    @strawberry.field(description="The partnership the event belongs to, if any.")
-    async def partnership(self, info: Ctx) -> Partnership | None:
-        if self.partnership_id is None:
-            return None
-        loader = info.context.loaders.by_id(PARTNERSHIP, Partnership.from_row)
-        return await loader.load(self.partnership_id)
+    participants = relation(
+        list[EventParticipant],
+        "Who took part, in which role, on whose behalf.",
+        lambda loaders, _: loaders.lists_by(PARTICIPANT, "event_id", EventParticipant.from_row),
+    )
+    partnership = relation(
+        Partnership | None,
+        "The partnership the event belongs to, if any.",
+        lambda loaders, _: loaders.by_id(PARTNERSHIP, Partnership.from_row),
+        "partnership_id",
+    )
 
 
 SECRETARIAT = tables.AllianceSecretariat.__table__
@@ -596,14 +617,6 @@ NODE_TYPES: dict[str, tuple[FromClause, Any]] = {
         (Event, EVENT),
     )
 }
-
-
-def member_by_id(info: Ctx):
-    return info.context.loaders.by_id(MEMBER, Member.from_row)
-
-
-def organisation_by_id(info: Ctx):
-    return info.context.loaders.by_id(ORGANISATION, Organisation.from_row)
 
 
 def alliance_by_slug(info: Ctx):

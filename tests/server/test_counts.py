@@ -19,7 +19,9 @@ async def test_members_by_country_and_status(client):
 async def test_counts_take_the_lists_filter(client):
     data = await client.data(MEMBER_COUNTS, {"by": ["KIND"], "filter": {"country": {"eq": "DE"}}})
     assert {c["kind"]: c["count"] for c in data["memberCounts"]} == {
-        "CITY": 16, "CITY_NETWORK": 1, "REGION": 3,
+        "CITY": 16,
+        "CITY_NETWORK": 1,
+        "REGION": 3,
     }
 
 
@@ -31,7 +33,8 @@ async def test_organisations_by_kind_and_events_by_year(client):
     }""")
     assert data["organisationCounts"] == [{"country": "DE", "count": 5}]
     assert {(e["year"], e["status"]): e["count"] for e in data["eventCounts"]} == {
-        (2018, "HELD"): 1, (None, "REQUESTED"): 3,
+        (2018, "HELD"): 1,
+        (None, "REQUESTED"): 3,
     }
     assert data["partnershipCounts"] == []
 
