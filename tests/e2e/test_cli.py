@@ -5,19 +5,9 @@ import re
 import httpx
 
 from store import migrate
+from tests.readme import assert_kaiserslautern, readme_query
 
 from .server_process import REPO, clean_env, free_port, run_cli
-
-README_QUERY = """
-query Kaiserslautern {
-  member(slug: "kaiserslautern") {
-    de: name(lang: "de")
-    zh: name(lang: "zh-Hans")
-    organisations(first: 10) { nodes { name posts { label person { name } } } }
-  }
-}
-"""
-WFK = "Wirtschaftsförderungsgesellschaft Stadt und Landkreis Kaiserslautern mbH"
 
 
 def one_line(text: str) -> str:
@@ -97,20 +87,12 @@ async def test_serve_demo_in_an_empty_directory_migrates_seeds_and_serves(tmp_pa
     assert (tmp_path / "alliance-demo.db").is_file()
     async with httpx.AsyncClient(base_url=demo.base_url, timeout=10.0) as http:
         ready = await http.get("/readyz")
-        answer = await http.post("/graphql", json={"query": README_QUERY})
+        answer = await http.post("/graphql", json={"query": readme_query()})
     assert ready.json() == {"status": "ok", "migration": migrate.head()}
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert "errors" not in body, body
-    member = body["data"]["member"]
-    assert (member["de"], member["zh"]) == ("Kaiserslautern", "凯泽斯劳滕")
-    facts = {
-        (o["name"], p["label"], p["person"]["name"])
-        for o in member["organisations"]["nodes"]
-        for p in o["posts"]
-    }
-    assert (WFK, "Geschäftsführer", "Stefan Weiler") in facts
-    assert ("Internationalisierungsbüro der WFK", "Projektleiter", "Nico Au") in facts
+    assert_kaiserslautern(body["data"])
 
     # and it stops on SIGTERM
     demo.stop()

@@ -3,9 +3,9 @@
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from server import graphiql, graphiql_assets
 
@@ -42,8 +42,10 @@ class _Tags(HTMLParser):
             self.inline_code += data.strip()
 
 
-def _client() -> TestClient:
-    return TestClient(Starlette(routes=graphiql.routes))
+async def _get(path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=Starlette(routes=graphiql.routes))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        return await client.get(path)
 
 
 @pytest.fixture
@@ -71,8 +73,8 @@ def _page_tags(response) -> _Tags:
     return tags
 
 
-def test_page_is_html_under_the_strict_csp(installed):
-    response = _client().get("/")
+async def test_page_is_html_under_the_strict_csp(installed):
+    response = await _get("/")
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -80,16 +82,15 @@ def test_page_is_html_under_the_strict_csp(installed):
     assert "unsafe-eval" not in response.headers["content-security-policy"]
 
 
-def test_page_has_no_inline_script(installed):
-    tags = _page_tags(_client().get("/"))
+async def test_page_has_no_inline_script(installed):
+    tags = _page_tags(await _get("/"))
 
     assert tags.scripts and all(script.get("src") for script in tags.scripts)
     assert tags.inline_code == ""
 
 
-def test_every_asset_is_same_origin_and_served(installed):
-    client = _client()
-    tags = _page_tags(client.get("/"))
+async def test_every_asset_is_same_origin_and_served(installed):
+    tags = _page_tags(await _get("/"))
     urls = [s["src"] for s in tags.scripts] + [
         link["href"] for link in tags.links if link.get("rel") == "stylesheet"
     ]
@@ -97,14 +98,14 @@ def test_every_asset_is_same_origin_and_served(installed):
     assert len(urls) == len(graphiql_assets.file_names()) + 1  # the pinned files and start.js
     for url in urls:
         assert url.startswith("/graphiql/") and not url.startswith("//") and "://" not in url
-        response = client.get(url)
+        response = await _get(url)
         assert response.status_code == 200, url
         kind = "css" if url.endswith(".css") else "javascript"
         assert response.headers["content-type"].startswith(f"text/{kind}"), url
 
 
-def test_scripts_load_in_pinned_order_then_start_js(installed):
-    scripts = _page_tags(_client().get("/")).scripts
+async def test_scripts_load_in_pinned_order_then_start_js(installed):
+    scripts = _page_tags(await _get("/")).scripts
     pinned = [f"/graphiql/{n}" for n in graphiql_assets.file_names() if n.endswith(".js")]
 
     assert [s["src"] for s in scripts] == [*pinned, "/graphiql/start.js"]
@@ -112,18 +113,17 @@ def test_scripts_load_in_pinned_order_then_start_js(installed):
     assert all("defer" in s for s in scripts)  # deferred scripts run in document order
 
 
-def test_versioned_files_are_cached_for_long_and_start_js_is_revalidated(installed):
-    client = _client()
-    pinned = client.get(f"/graphiql/{graphiql_assets.file_names()[0]}")
-    start = client.get("/graphiql/start.js")
+async def test_versioned_files_are_cached_for_long_and_start_js_is_revalidated(installed):
+    pinned = await _get(f"/graphiql/{graphiql_assets.file_names()[0]}")
+    start = await _get("/graphiql/start.js")
 
     assert "immutable" in pinned.headers["cache-control"]
     assert "max-age=31536000" in pinned.headers["cache-control"]
     assert start.headers["cache-control"] == "no-cache"
 
 
-def test_start_js_targets_same_origin_graphql_with_the_readme_query(installed):
-    script = _client().get("/graphiql/start.js").text
+async def test_start_js_targets_same_origin_graphql_with_the_readme_query(installed):
+    script = (await _get("/graphiql/start.js")).text
 
     assert "GraphiQL.createFetcher" in script
     assert "window.location.origin" in script and 'origin + "/graphql"' in script
@@ -131,12 +131,12 @@ def test_start_js_targets_same_origin_graphql_with_the_readme_query(installed):
     assert "posts { label person { name } }" in script
 
 
-def test_unknown_asset_is_404(installed):
-    assert _client().get("/graphiql/not-there.js").status_code == 404
+async def test_unknown_asset_is_404(installed):
+    assert (await _get("/graphiql/not-there.js")).status_code == 404
 
 
-def test_missing_assets_answer_503_with_how_to_install(missing):
-    response = _client().get("/")
+async def test_missing_assets_answer_503_with_how_to_install(missing):
+    response = await _get("/")
 
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("text/html")
@@ -147,15 +147,15 @@ def test_missing_assets_answer_503_with_how_to_install(missing):
     assert response.headers["content-security-policy"] == CSP
 
 
-def test_missing_assets_are_404_not_500(missing):
+async def test_missing_assets_are_404_not_500(missing):
     name = graphiql_assets.file_names()[0]
 
-    assert _client().get(f"/graphiql/{name}").status_code == 404
+    assert (await _get(f"/graphiql/{name}")).status_code == 404
 
 
-def test_an_install_for_other_versions_counts_as_missing(installed):
+async def test_an_install_for_other_versions_counts_as_missing(installed):
     # After a version bump the page would name files that are not there: say so instead.
     marker = installed / graphiql_assets.MARKER
     marker.write_text(marker.read_text().replace("graphiql@", "graphiql-old@"))
 
-    assert _client().get("/").status_code == 503
+    assert (await _get("/")).status_code == 503
