@@ -68,6 +68,29 @@ class Loaders:
             grouped[row._mapping[column]].append(build(row))
         return [grouped[key] for key in keys]
 
+    def linked_by(
+        self, link: FromClause, near: str, far: str, table: FromClause, build: Build
+    ) -> DataLoader:
+        """`<things>_by_<near>` through a link table: the live rows its `far` column names."""
+        key = ("linked_by", link.name, near)
+        return self._made.get(key) or self._make(
+            key, partial(self._linked, link, near, far, table, build)
+        )
+
+    async def _linked(
+        self, link: FromClause, near: str, far: str, table: FromClause, build: Build, keys: list
+    ) -> list[list[Any]]:
+        statement = (
+            select(table, link.c[near].label("link_key"))
+            .join(link, link.c[far] == table.c.id)
+            .where(link.c[near].in_(keys), table.c.deleted_at.is_(None))
+            .order_by(table.c.id)
+        )
+        grouped: dict[Any, list[Any]] = {key: [] for key in keys}
+        for row in await self.reader.rows(statement):
+            grouped[row.link_key].append(build(row))
+        return [grouped[key] for key in keys]
+
     def pages_by_parent(
         self,
         table: FromClause,

@@ -82,6 +82,7 @@ from .scalars import CountryCode, PartialDate
 
 Ctx = Info[Context, None]
 ALLIANCE = tables.Alliance.__table__
+SECRETARIAT = tables.AllianceSecretariat.__table__
 
 
 class FromRow:
@@ -322,13 +323,13 @@ class Alliance(Entity, Named, FromRow):
         MEMBERS, "Members: places with a membership period in this alliance.", link=ALLIANCE_MEMBERS
     )
 
-    @strawberry.field(description="Organisations serving as its secretariat.")
-    async def secretariats(self, info: Ctx) -> list["Organisation"]:
-        rows = await info.context.reader.rows(
-            select(SECRETARIAT.c.organisation_id).where(SECRETARIAT.c.alliance_id == self.id)
-        )
-        found = await _organisations_by_id(info.context.loaders).load_many([row[0] for row in rows])
-        return [o for o in found if o is not None]
+    secretariats = relation(
+        "list[Organisation]",
+        "Organisations serving as its secretariat.",
+        lambda loaders, _: loaders.linked_by(
+            SECRETARIAT, "alliance_id", "organisation_id", ORGANISATION, Organisation.from_row
+        ),
+    )
 
 
 @strawberry.type(description="One period of a member's status in an alliance, as one source said.")
@@ -601,7 +602,6 @@ class Event(Entity, FromRow):
     )
 
 
-SECRETARIAT = tables.AllianceSecretariat.__table__
 
 # Every type a global id can name, with the table it is read from.
 NODE_TYPES: dict[str, tuple[FromClause, Any]] = {

@@ -1,6 +1,11 @@
 """Relations answer the same whether a connection prefetched them or a loader fetched them."""
 
+from sqlalchemy import insert, select
+
 from server import relations
+from store import seed, tables
+
+from .conftest import Client
 
 THROUGH_CONNECTION = """
 {
@@ -62,3 +67,22 @@ def test_relations_are_found_by_graphql_name():
 
     assert set(relations.relations_of(Post)) >= {"person", "organisation", "member", "sources"}
     assert set(relations.relations_of(Organisation)) >= {"posts", "parent", "subsidiaries"}
+
+
+async def test_secretariats_through_their_link_table(databases):
+    database = await databases.create()
+    await seed.seed(database.engine)
+    async with database.engine.begin() as conn:
+        isa = await conn.scalar(select(tables.Alliance.id))
+        wfk = await conn.scalar(
+            select(tables.Organisation.id).where(tables.Organisation.slug == "wfk-kaiserslautern")
+        )
+        await conn.execute(
+            insert(tables.AllianceSecretariat).values(alliance_id=isa, organisation_id=wfk)
+        )
+    data = await Client(database, database.settings()).data(
+        "{ alliances { nodes { slug secretariats { slug } } } }"
+    )
+    assert data["alliances"]["nodes"] == [
+        {"slug": "isa", "secretariats": [{"slug": "wfk-kaiserslautern"}]}
+    ]
