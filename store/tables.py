@@ -47,7 +47,7 @@ def at_most_one(name: str, *columns: str) -> CheckConstraint:
     return CheckConstraint(f"{count} <= 1", name=name)
 
 
-def _timestamp(**kwargs: Any) -> Any:
+def timestamp_field(**kwargs: Any) -> Any:
     return Field(sa_type=DateTime(timezone=True), **kwargs)
 
 
@@ -55,9 +55,9 @@ class Record(SQLModel):
     """Columns every entity has."""
 
     id: int | None = Field(default=None, primary_key=True)
-    created_at: dt.datetime = _timestamp(default_factory=utcnow)
-    updated_at: dt.datetime = _timestamp(default_factory=utcnow)
-    deleted_at: dt.datetime | None = _timestamp(default=None)
+    created_at: dt.datetime = timestamp_field(default_factory=utcnow)
+    updated_at: dt.datetime = timestamp_field(default_factory=utcnow)
+    deleted_at: dt.datetime | None = timestamp_field(default=None)
 
 
 class NamedRecord(Record):
@@ -265,5 +265,5 @@ class Source(SQLModel, table=True):
     item_id: str | None = None
     url: str | None = None
     note: str | None = None
-    retrieved_at: dt.datetime | None = _timestamp(default=None)
+    retrieved_at: dt.datetime | None = timestamp_field(default=None)
     run_id: int | None = None

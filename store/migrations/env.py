@@ -5,7 +5,7 @@ import asyncio
 
 from alembic import context
 
-from store import tables
+from store import feeds, tables  # noqa: F401 (feeds: its tables join the metadata)
 from store.config import StoreSettings, load
 from store.db import create_engine
 
