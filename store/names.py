@@ -2,6 +2,7 @@
 
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 _KIND_PREFERENCE = {"official": 0, "short": 1, "transliteration": 2, "alias": 3, "former": 4}
 
@@ -16,6 +17,26 @@ def search_text(names: Iterable[Mapping[str, str]], *extra: str | None) -> str:
     """Every name in every language, folded, one per line (searched with LIKE)."""
     values = [n["value"] for n in names] + [e for e in extra if e]
     return "\n".join(dict.fromkeys(fold(v) for v in values))
+
+
+def columns(
+    given: list[dict[str, str]],
+    default_lang: str,
+    name: str | None = None,
+    sort_name: str | None = None,
+) -> dict[str, Any]:
+    """The name columns of a named record: its display name, every name, and the sortable
+    and searchable forms derived from them. Without names, `name` becomes the official one."""
+    if not given and name:
+        given = [{"value": name, "lang": default_lang, "kind": "official"}]
+    display = name or resolve(given, None, default_lang) or ""
+    return {
+        "name": display,
+        "names": given,
+        "default_lang": default_lang,
+        "sort_key": fold(sort_name or display),
+        "search_text": search_text(given, display),
+    }
 
 
 def _lang_candidates(lang: str) -> list[str]:

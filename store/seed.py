@@ -28,18 +28,13 @@ class SeedReport:
 
 def named(model: type[tables.NamedRecord], item: dict[str, Any], **columns: Any):
     """A named record with `name`, `sort_key` and `search_text` derived from its names."""
-    lang = item.get("default_lang", "en")
-    given = item.get("names") or [{"value": item["name"], "lang": lang, "kind": "official"}]
-    display = item.get("name") or names.resolve(given, None, lang)
-    return model(
-        slug=item["slug"],
-        name=display,
-        names=given,
-        default_lang=lang,
-        sort_key=names.fold(item.get("sort_name") or display),
-        search_text=names.search_text(given, display),
-        **columns,
+    derived = names.columns(
+        item.get("names") or [],
+        item.get("default_lang", "en"),
+        name=item.get("name"),
+        sort_name=item.get("sort_name"),
     )
+    return model(slug=item["slug"], **derived, **columns)
 
 
 def _vocabulary(value: str, vocabulary: type, where: str) -> str:

@@ -22,15 +22,7 @@ class Synthetic:
 
 
 def _named(slug: str, name: str, lang: str = "en") -> dict:
-    given = [{"value": name, "lang": lang, "kind": "official"}]
-    return {
-        "slug": slug,
-        "name": name,
-        "names": given,
-        "default_lang": lang,
-        "sort_key": names.fold(name),
-        "search_text": names.search_text(given),
-    }
+    return {"slug": slug, **names.columns([], lang, name=name)}
 
 
 async def _insert(connection: AsyncConnection, table: Table, rows: list[dict]) -> list[int]:
