@@ -31,6 +31,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every time the hub stores is UTC."""
+    return moment.replace(tzinfo=dt.UTC) if moment and moment.tzinfo is None else moment
+
+
 def one_of(column: str, vocabulary: type[Enum]) -> CheckConstraint:
     values = ", ".join(f"'{item.value}'" for item in vocabulary)
     return CheckConstraint(f"{column} IN ({values})", name=f"{column}_vocabulary")

@@ -1,0 +1,366 @@
+"""Applying a feed's items to the store, batch by batch, idempotently.
+
+Each item is keyed by (feed, item type, item id) in `feed_item`, which remembers what record it
+became, the hash of its content and the `updated_at` the feed gave it. So an item seen before
+with the same content is skipped, an older copy never overwrites a newer one, a tombstone
+soft-deletes its record, and running the same feed twice changes nothing. A new item first
+looks for its record by identifier or slug, so a feed that speaks of a place the hub already
+knows updates it instead of adding a twin. Fields an operator locked are left alone; every
+record carries a source naming the feed, the item and the run.
+
+The caller owns the transactions: `Applier.apply` works on the connection it is given, and the
+run commits it together with its progress (see `sync.runs`).
+"""
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from store import feeds, tables
+from store.tables import as_utc, utcnow
+
+from .items import Item, ItemError
+from .mapping import IDENTIFIER, TABLES, References, Unresolved, mapped
+
+FEED_ITEM = feeds.FeedItem.__table__
+LOCKED = feeds.LockedField.__table__
+SOURCE = tables.Source.__table__
+CHILDREN = {
+    "member": (tables.MembershipPeriod.__table__, "member_id"),
+    "partnership": (tables.PartnershipParty.__table__, "partnership_id"),
+    "event": (tables.EventParticipant.__table__, "event_id"),
+}
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+@dataclass
+class Counts:
+    seen: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class Issue:
+    """An item set aside, with why: it becomes a `sync_issue` row of the run."""
+
+    stage: str
+    message: str
+    item_type: str | None = None
+    item_id: str | None = None
+    position: str | None = None
+    snippet: str | None = None
+
+
+@dataclass
+class State:
+    """What `feed_item` holds for one item of the feed."""
+
+    row_id: int | None = None
+    entity_id: int | None = None
+    content_hash: str | None = None
+    source_updated_at: dt.datetime | None = None
+    deleted: bool = False
+    pending: dict[str, Any] | None = None
+
+
+def content_hash(item: Item) -> str:
+    body = {"type": item.type, "data": item.data, "deleted": item.deleted}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def slugify(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.lower().translate(_UMLAUTS))
+    ascii_only = folded.encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:100]
+
+
+@dataclass
+class Applier:
+    """Applies the items of one run of one feed. Load it once, then apply batch by batch."""
+
+    feed: feeds.Feed
+    run_id: int
+    counts: Counts = field(default_factory=Counts)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    states: dict[tuple[str, str], State] = field(default_factory=dict)
+    locked: dict[tuple[str, int], set[str]] = field(default_factory=dict)
+
+    async def load(self, connection: AsyncConnection) -> None:
+        rows = await connection.execute(
+            select(FEED_ITEM).where(FEED_ITEM.c.feed_id == self.feed.id)
+        )
+        for row in rows:
+            self.states[(row.item_type, row.item_id)] = State(
+                row.id,
+                row.entity_id,
+                row.content_hash,
+                as_utc(row.source_updated_at),
+                row.deleted_at is not None,
+                row.pending,
+            )
+        for row in await connection.execute(select(LOCKED)):
+            self.locked.setdefault((row.entity_type, row.entity_id), set()).add(row.field)
+
+    def live_items(self) -> set[tuple[str, str]]:
+        return {k for k, s in self.states.items() if s.entity_id is not None and not s.deleted}
+
+    async def apply(
+        self, connection: AsyncConnection, entries: Iterable[Item | ItemError]
+    ) -> list[Issue]:
+        refs = References(connection, self._by_item())
+        issues: list[Issue] = []
+        for entry in entries:
+            if isinstance(entry, ItemError):
+                self.counts.seen += 1
+                self.counts.quarantined += 1
+                issues.append(
+                    Issue(
+                        entry.stage,
+                        entry.message,
+                        entry.item_type,
+                        entry.item_id,
+                        entry.position,
+                        entry.snippet,
+                    )
+                )
+                continue
+            self.counts.seen += 1
+            self.seen.add((entry.type, entry.id))
+            await self._apply_one(connection, refs, entry)
+        return issues
+
+    async def retry_pending(self, connection: AsyncConnection) -> list[Issue]:
+        """Try again every item waiting for a reference: from this run (it may name an item
+        that came later in the feed) and from earlier runs. What still waits is quarantined."""
+        refs = References(connection, self._by_item())
+        for (item_type, item_id), state in list(self.states.items()):
+            if state.pending is not None:
+                item = Item(item_type, item_id, state.pending["data"], state.source_updated_at)
+                await self._apply_one(connection, refs, item)
+        waiting = [(key, s) for key, s in self.states.items() if s.pending is not None]
+        self.counts.quarantined += len(waiting)
+        return [Issue("resolve", s.pending["reason"], key[0], key[1]) for key, s in waiting]
+
+    def _by_item(self) -> dict[tuple[str, str], int]:
+        return {
+            key: state.entity_id
+            for key, state in self.states.items()
+            if state.entity_id is not None and not state.deleted
+        }
+
+    async def _apply_one(self, connection: AsyncConnection, refs: References, item: Item) -> None:
+        key = (item.type, item.id)
+        state = self.states.setdefault(key, State())
+        updated_at = as_utc(item.updated_at)
+        if state.source_updated_at and updated_at and updated_at < state.source_updated_at:
+            self.counts.unchanged += 1  # an older copy: the newer one stays
+            return
+        digest = content_hash(item)
+        if digest == state.content_hash and state.pending is None:
+            self.counts.unchanged += 1
+            return
+        if item.deleted:
+            await self._tombstone(connection, item, state, digest, updated_at)
+            return
+        try:
+            record = await mapped(item.type, item.data, refs)
+        except Unresolved as exc:
+            pending = {"data": item.data, "reason": str(exc)}
+            await self._remember(
+                connection, item, state, state.entity_id, None, updated_at, pending
+            )
+            return
+        entity_id = None if state.deleted else state.entity_id
+        entity_id = entity_id or await self._match(connection, item)
+        if entity_id is None:
+            entity_id = await self._create(connection, item, record.columns)
+            self.counts.created += 1
+        else:
+            await self._update(connection, item.type, entity_id, record.columns)
+            self.counts.updated += 1
+        if item.type in CHILDREN:
+            await self._replace_children(connection, item, entity_id, record.children)
+        await self._identifiers(connection, item, entity_id)
+        await self._source(connection, item.type, entity_id, item.id)
+        await self._remember(connection, item, state, entity_id, digest, updated_at, None)
+        refs.by_item[key] = entity_id
+
+    async def _match(self, connection: AsyncConnection, item: Item) -> int | None:
+        """The record a new item speaks of, found by one of its identifiers or its slug."""
+        for ident in item.data.get("identifiers") or []:
+            found = await connection.scalar(
+                select(IDENTIFIER.c.entity_id).where(
+                    IDENTIFIER.c.entity_type == item.type,
+                    IDENTIFIER.c.scheme == ident["scheme"],
+                    IDENTIFIER.c.value == ident["value"],
+                )
+            )
+            if found is not None:
+                return found
+        slug = item.data.get("slug")
+        table = TABLES[item.type]
+        if slug and "slug" in table.c:
+            return await connection.scalar(select(table.c.id).where(table.c.slug == slug))
+        return None
+
+    async def _create(self, connection: AsyncConnection, item: Item, columns: dict) -> int:
+        table = TABLES[item.type]
+        values = {**columns}
+        if "slug" in table.c:
+            base = item.data.get("slug") or slugify(
+                columns.get("name") or columns.get("title") or ""
+            )
+            values["slug"] = await self._free_slug(
+                connection, table, base or slugify(item.id) or item.type
+            )
+        return await connection.scalar(insert(table).values(values).returning(table.c.id))
+
+    async def _free_slug(self, connection: AsyncConnection, table, base: str) -> str:
+        candidate, n = base, 1
+        while await connection.scalar(select(table.c.id).where(table.c.slug == candidate)):
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+    async def _update(self, connection, item_type: str, entity_id: int, columns: dict) -> None:
+        table = TABLES[item_type]
+        locked = self.locked.get((item_type, entity_id), set())
+        values = {k: v for k, v in columns.items() if k not in locked}
+        values |= {"updated_at": utcnow(), "deleted_at": None}
+        await connection.execute(update(table).where(table.c.id == entity_id).values(values))
+
+    async def _replace_children(self, connection, item: Item, entity_id: int, rows) -> None:
+        """The feed says all of a record's periods, parties or participants: replace them."""
+        table, parent = CHILDREN[item.type]
+        now = utcnow()
+        if item.type == "member":
+            # Periods are facts of their source; only this feed's own are replaced.
+            owned = select(SOURCE.c.entity_id).where(
+                SOURCE.c.entity_type == "membership_period",
+                SOURCE.c.feed == self.feed.slug,
+                SOURCE.c.item_id == item.id,
+            )
+            await connection.execute(
+                update(table)
+                .where(table.c.id.in_(owned), table.c.deleted_at.is_(None))
+                .values(deleted_at=now)
+            )
+        else:
+            await connection.execute(
+                update(table)
+                .where(table.c[parent] == entity_id, table.c.deleted_at.is_(None))
+                .values(deleted_at=now)
+            )
+        for row in rows:
+            child = await connection.scalar(
+                insert(table).values({**row, parent: entity_id}).returning(table.c.id)
+            )
+            if item.type == "member":
+                await self._source(connection, "membership_period", child, item.id)
+
+    async def _identifiers(self, connection, item: Item, entity_id: int) -> None:
+        wanted = [("feed:" + self.feed.slug, item.id)] + [
+            (i["scheme"], i["value"]) for i in item.data.get("identifiers") or []
+        ]
+        taken = {
+            (row.scheme, row.value): row.entity_id
+            for row in await connection.execute(
+                select(IDENTIFIER).where(
+                    IDENTIFIER.c.entity_type == item.type,
+                    IDENTIFIER.c.value.in_([value for _, value in wanted]),
+                )
+            )
+        }
+        for scheme, value in dict.fromkeys(wanted):
+            if (scheme, value) not in taken:  # a key held by another record stays with it
+                await connection.execute(
+                    insert(IDENTIFIER).values(
+                        entity_type=item.type, entity_id=entity_id, scheme=scheme, value=value
+                    )
+                )
+
+    async def _source(self, connection, entity_type: str, entity_id: int, item_id: str) -> None:
+        values = {"url": self.feed.url, "retrieved_at": utcnow(), "run_id": self.run_id}
+        where = (
+            SOURCE.c.entity_type == entity_type,
+            SOURCE.c.entity_id == entity_id,
+            SOURCE.c.feed == self.feed.slug,
+            SOURCE.c.item_id == item_id,
+        )
+        changed = await connection.execute(update(SOURCE).where(*where).values(values))
+        if changed.rowcount == 0:
+            await connection.execute(
+                insert(SOURCE).values(
+                    entity_type=entity_type,
+                    entity_id=entity_id,
+                    feed=self.feed.slug,
+                    item_id=item_id,
+                    **values,
+                )
+            )
+
+    async def _tombstone(self, connection, item: Item, state: State, digest, updated_at) -> None:
+        if state.entity_id is not None and not state.deleted:
+            table = TABLES[item.type]
+            await connection.execute(
+                update(table).where(table.c.id == state.entity_id).values(deleted_at=utcnow())
+            )
+            self.counts.deleted += 1
+        else:
+            self.counts.unchanged += 1
+        await self._remember(connection, item, state, state.entity_id, digest, updated_at, None)
+        state.deleted = True
+
+    async def _remember(self, connection, item, state, entity_id, digest, updated_at, pending):
+        values = {
+            "entity_type": item.type if entity_id is not None else None,
+            "entity_id": entity_id,
+            "content_hash": digest,
+            "source_updated_at": updated_at,
+            "last_seen_run_id": self.run_id,
+            "deleted_at": utcnow() if item.deleted else None,
+            "pending": pending,
+        }
+        if state.row_id is None:
+            state.row_id = await connection.scalar(
+                insert(FEED_ITEM)
+                .values(feed_id=self.feed.id, item_type=item.type, item_id=item.id, **values)
+                .returning(FEED_ITEM.c.id)
+            )
+        else:
+            await connection.execute(
+                update(FEED_ITEM).where(FEED_ITEM.c.id == state.row_id).values(values)
+            )
+        state.entity_id, state.content_hash = entity_id, digest
+        state.source_updated_at, state.pending = updated_at, pending
+        state.deleted = item.deleted
+
+    async def sweep(self, connection: AsyncConnection, keys: Iterable[tuple[str, str]]) -> int:
+        """Soft-delete the records of items a complete snapshot no longer lists."""
+        now = utcnow()
+        swept = 0
+        for key in keys:
+            state = self.states[key]
+            table = TABLES[key[0]]
+            await connection.execute(
+                update(table).where(table.c.id == state.entity_id).values(deleted_at=now)
+            )
+            await connection.execute(
+                update(FEED_ITEM).where(FEED_ITEM.c.id == state.row_id).values(deleted_at=now)
+            )
+            state.deleted = True
+            swept += 1
+        self.counts.deleted += swept
+        return swept

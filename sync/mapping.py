@@ -1,0 +1,222 @@
+"""From a feed item's `data` to the columns of its record, references resolved.
+
+References name another record by the feed's own item id (`kaiserslautern`), by identifier
+(`wikidata:Q64`) or by slug (`slug:kaiserslautern`); `References` resolves them against what
+this feed already made, the identifiers and the slugs of the hub. One that cannot be resolved
+yet raises `Unresolved`, and the item waits for the next run.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from store import names, tables
+
+from .errors import SyncError
+
+TABLES = {
+    "alliance": tables.Alliance.__table__,
+    "member": tables.Member.__table__,
+    "organisation": tables.Organisation.__table__,
+    "person": tables.Person.__table__,
+    "post": tables.Post.__table__,
+    "partnership": tables.Partnership.__table__,
+    "event": tables.Event.__table__,
+}
+IDENTIFIER = tables.Identifier.__table__
+PARTIES = ("member", "organisation")
+ACTORS = ("member", "organisation", "person")
+
+
+class Unresolved(SyncError):
+    """A reference that names no record the hub knows yet."""
+
+    def __init__(self, ref: str, wanted: tuple[str, ...]):
+        super().__init__(f"reference {ref!r} names no {' or '.join(wanted)} known yet")
+        self.ref = ref
+
+
+@dataclass
+class References:
+    """Resolves references for one run of one feed; remembers what it found."""
+
+    connection: AsyncConnection
+    by_item: dict[tuple[str, str], int]  # (item type, item id) → entity id, of this feed
+    _found: dict[tuple[str, tuple[str, ...]], tuple[str, int]] = field(default_factory=dict)
+
+    async def resolve(self, ref: str, wanted: tuple[str, ...]) -> tuple[str, int]:
+        key = (ref, wanted)
+        if key not in self._found:
+            self._found[key] = await self._lookup(ref, wanted)
+        return self._found[key]
+
+    async def one(self, ref: str | None, wanted: str) -> int | None:
+        return None if ref is None else (await self.resolve(ref, (wanted,)))[1]
+
+    async def _lookup(self, ref: str, wanted: tuple[str, ...]) -> tuple[str, int]:
+        for entity_type in wanted:
+            found = self.by_item.get((entity_type, ref))
+            if found is not None:
+                return entity_type, found
+        scheme, sep, value = ref.partition(":")
+        if sep and scheme == "slug":
+            for entity_type in wanted:
+                table = TABLES[entity_type]
+                found = await self.connection.scalar(
+                    select(table.c.id).where(table.c.slug == value, table.c.deleted_at.is_(None))
+                )
+                if found is not None:
+                    return entity_type, found
+        elif sep:
+            row = (
+                await self.connection.execute(
+                    select(IDENTIFIER.c.entity_type, IDENTIFIER.c.entity_id).where(
+                        IDENTIFIER.c.scheme == scheme,
+                        IDENTIFIER.c.value == value,
+                        IDENTIFIER.c.entity_type.in_(wanted),
+                    )
+                )
+            ).first()
+            if row is not None:
+                return row.entity_type, row.entity_id
+        raise Unresolved(ref, wanted)
+
+    def forget(self) -> None:
+        """Drop what was found; after a rolled-back batch it may no longer exist."""
+        self._found.clear()
+
+
+@dataclass
+class Mapped:
+    """The record's columns, and rows that hang from it (periods, parties, participants)."""
+
+    columns: dict[str, Any]
+    children: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _named(data: dict[str, Any]) -> dict[str, Any]:
+    lang = data.get("default_lang") or _first_lang(data) or "en"
+    return names.columns(
+        data.get("names") or [], lang, name=data.get("name"), sort_name=data.get("sort_name")
+    )
+
+
+def _first_lang(data: dict[str, Any]) -> str | None:
+    official = [n for n in data.get("names") or [] if n.get("kind") == "official"]
+    return (official or data.get("names") or [{}])[0].get("lang")
+
+
+def _plain(data: dict[str, Any], *keys: str, **defaults: Any) -> dict[str, Any]:
+    return {key: data.get(key, defaults.get(key)) for key in (*keys, *defaults)}
+
+
+async def _alliance(data, refs: References) -> Mapped:
+    return Mapped({**_named(data), **_plain(data, "founded_on", "website")})
+
+
+async def _member(data, refs: References) -> Mapped:
+    columns = {
+        **_named(data),
+        **_plain(data, "kind", "latitude", "longitude", "population"),
+        "country": (data.get("country") or "").upper(),
+        "parent_id": await refs.one(data.get("parent"), "member"),
+    }
+    periods = [
+        {
+            "alliance_id": await refs.one(period["alliance"], "alliance"),
+            "status": period["status"],
+            "start_date": period.get("start_date"),
+            "end_date": period.get("end_date"),
+        }
+        for period in data.get("memberships") or []
+    ]
+    return Mapped(columns, periods)
+
+
+async def _organisation(data, refs: References) -> Mapped:
+    return Mapped(
+        {
+            **_named(data),
+            **_plain(data, "description", "website", kind="other"),
+            "sectors": data.get("sectors") or [],
+            "member_id": await refs.one(data.get("member"), "member"),
+            "parent_id": await refs.one(data.get("parent"), "organisation"),
+        }
+    )
+
+
+async def _person(data, refs: References) -> Mapped:
+    return Mapped(
+        {
+            **_named(data),
+            **_plain(data, "sort_name", "honorific_prefix"),
+            "contact_details": data.get("contact_details") or [],
+        }
+    )
+
+
+async def _post(data, refs: References) -> Mapped:
+    return Mapped(
+        {
+            **_plain(data, "label", "role", "start_date", "end_date"),
+            "person_id": await refs.one(data.get("person"), "person"),
+            "organisation_id": await refs.one(data.get("organisation"), "organisation"),
+            "member_id": await refs.one(data.get("member"), "member"),
+        }
+    )
+
+
+async def _actor(refs: References, ref: str | None, wanted, prefix: str = "") -> dict:
+    found = {f"{prefix}{kind}_id": None for kind in wanted}
+    if ref is not None:
+        kind, entity_id = await refs.resolve(ref, wanted)
+        found[f"{prefix}{kind}_id"] = entity_id
+    return found
+
+
+async def _partnership(data, refs: References) -> Mapped:
+    parties = [
+        {"role": party.get("role"), **await _actor(refs, party["party"], PARTIES)}
+        for party in data.get("parties") or []
+    ]
+    columns = _plain(data, "title", "description", "start_date", "end_date", kind="other")
+    return Mapped({**columns, "status": data.get("status", "active")}, parties)
+
+
+async def _event(data, refs: References) -> Mapped:
+    participants = []
+    for participant in data.get("participants") or []:
+        who = participant.get("party") or participant.get("person")
+        behalf = participant.get("on_behalf_of")
+        participants.append(
+            {
+                "role": participant.get("role"),
+                **await _actor(refs, who, ACTORS),
+                **await _actor(refs, behalf, ACTORS, "on_behalf_of_"),
+            }
+        )
+    columns = _plain(data, "title", "description", "start_date", "end_date", "place")
+    columns |= {
+        "kind": data.get("kind", "other"),
+        "status": data.get("status", "held"),
+        "partnership_id": await refs.one(data.get("partnership"), "partnership"),
+    }
+    return Mapped(columns, participants)
+
+
+MAPPERS: dict[str, Callable[[dict, References], Any]] = {
+    "alliance": _alliance,
+    "member": _member,
+    "organisation": _organisation,
+    "person": _person,
+    "post": _post,
+    "partnership": _partnership,
+    "event": _event,
+}
+
+
+async def mapped(item_type: str, data: dict[str, Any], refs: References) -> Mapped:
+    return await MAPPERS[item_type](data, refs)

@@ -1,0 +1,218 @@
+"""Applying items: idempotent, newest wins, tombstones, references, matching, locks, sources."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import insert, select
+
+from store import feeds, seed, tables
+from sync import config
+from sync.apply import Applier, content_hash, slugify
+from sync.items import Item, ItemError
+
+FEED = feeds.Feed.__table__
+T0 = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
+
+
+def member(item_id="kl", name="Kaiserslautern", **data) -> Item:
+    body = {
+        "kind": "city",
+        "country": "DE",
+        "names": [{"value": name, "lang": "de", "kind": "official"}],
+    }
+    return Item("member", item_id, {**body, **data}, updated_at=data.pop("at", T0))
+
+
+def organisation(item_id="wfk", home="kl", **data) -> Item:
+    body = {
+        "kind": "economic_development_agency",
+        "member": home,
+        "names": [{"value": "WFK", "lang": "de", "kind": "short"}],
+    }
+    return Item("organisation", item_id, {**body, **data}, updated_at=T0)
+
+
+class Hub:
+    """A database with a feed, and a helper to apply items in one run after another."""
+
+    def __init__(self, database, feed: feeds.Feed):
+        self.database, self.feed, self.run = database, feed, 0
+
+    async def apply(self, *entries) -> Applier:
+        self.run += 1
+        applier = Applier(self.feed, self.run)
+        async with self.database.engine.begin() as connection:
+            await applier.load(connection)
+            issues = await applier.apply(connection, entries)
+            issues += await applier.retry_pending(connection)
+        applier.issues = issues
+        return applier
+
+    async def rows(self, statement):
+        async with self.database.engine.connect() as connection:
+            return (await connection.execute(statement)).all()
+
+
+@pytest.fixture
+async def hub(databases) -> Hub:
+    database = await databases.create()
+    await seed.seed(database.engine)
+    await config.save(
+        database.engine,
+        config.spec(slug="kl", url="https://kl.example/feed.json", format="alliance-feed/1"),
+    )
+    # Run ids are only referenced by sources; these tests need no run rows.
+    async with database.engine.connect() as connection:
+        row = (await connection.execute(select(FEED).where(FEED.c.slug == "kl"))).one()
+    return Hub(database, feeds.Feed.model_validate(dict(row._mapping)))
+
+
+async def test_same_items_twice_change_nothing_the_second_time(hub):
+    first = await hub.apply(member(), organisation())
+    second = await hub.apply(member(), organisation())
+    assert (first.counts.created, first.counts.updated) == (2, 0)
+    assert (second.counts.created, second.counts.updated, second.counts.unchanged) == (0, 0, 2)
+    names = await hub.rows(
+        select(tables.Organisation.slug).where(tables.Organisation.name == "WFK")
+    )
+    assert len(names) == 1
+
+
+async def test_a_changed_item_updates_its_record_and_an_older_copy_is_ignored(hub):
+    await hub.apply(member(population=99_000))
+    newer = member(population=100_000, at=T0 + dt.timedelta(days=1))
+    older = member(population=1, at=T0 - dt.timedelta(days=1))
+    applied = await hub.apply(newer, older)
+    assert (applied.counts.updated, applied.counts.unchanged) == (1, 1)
+    [(population,)] = await hub.rows(
+        select(tables.Member.population).where(tables.Member.slug == "kaiserslautern-2")
+    )
+    assert population == 100_000
+
+
+async def test_tombstone_soft_deletes_and_keeps_the_record(hub):
+    await hub.apply(organisation(home="slug:kaiserslautern"))
+    gone = await hub.apply(Item("organisation", "wfk", {}, updated_at=T0, deleted=True))
+    assert gone.counts.deleted == 1
+    [(deleted_at,)] = await hub.rows(
+        select(tables.Organisation.deleted_at).where(tables.Organisation.slug == "wfk")
+    )
+    assert deleted_at is not None
+
+
+async def test_references_by_item_id_slug_and_identifier(hub):
+    async with hub.database.engine.begin() as connection:
+        mainz = await connection.scalar(
+            select(tables.Member.id).where(tables.Member.slug == "mainz")
+        )
+        await connection.execute(
+            insert(tables.Identifier).values(
+                entity_type="member", entity_id=mainz, scheme="wikidata", value="Q1720"
+            )
+        )
+    applied = await hub.apply(
+        organisation("a", home="slug:kaiserslautern"),
+        organisation("b", home="wikidata:Q1720"),
+    )
+    assert applied.counts.created == 2 and not applied.issues
+    homes = dict(
+        await hub.rows(
+            select(tables.Organisation.slug, tables.Member.slug)
+            .join(tables.Member, tables.Member.id == tables.Organisation.member_id)
+            .where(tables.Organisation.slug.in_(["wfk", "wfk-2"]))
+        )
+    )
+    assert homes == {"wfk": "kaiserslautern", "wfk-2": "mainz"}
+
+
+async def test_a_reference_to_a_later_item_of_the_same_feed_is_resolved_in_the_run(hub):
+    applied = await hub.apply(organisation(home="kl"), member())
+    assert applied.counts.created == 2 and applied.counts.quarantined == 0
+    assert applied.issues == []
+
+
+async def test_an_unknown_reference_waits_and_is_resolved_by_a_later_run(hub):
+    waiting = await hub.apply(organisation(home="nowhere"))
+    assert waiting.counts.quarantined == 1 and waiting.counts.created == 0
+    assert waiting.issues[0].stage == "resolve" and "nowhere" in waiting.issues[0].message
+    # The feed's next run brings the member the organisation named, under that id.
+    resolved = await hub.apply(member("nowhere", "Neustadt"))
+    assert resolved.counts.created == 2 and resolved.counts.quarantined == 0
+
+
+async def test_a_new_item_with_a_known_identifier_updates_that_record(hub):
+    async with hub.database.engine.begin() as connection:
+        kl = await connection.scalar(
+            select(tables.Member.id).where(tables.Member.slug == "kaiserslautern")
+        )
+        await connection.execute(
+            insert(tables.Identifier).values(
+                entity_type="member", entity_id=kl, scheme="wikidata", value="Q3832"
+            )
+        )
+    applied = await hub.apply(
+        member(identifiers=[{"scheme": "wikidata", "value": "Q3832"}], population=100_000)
+    )
+    assert (applied.counts.created, applied.counts.updated) == (0, 1)
+    [(population,)] = await hub.rows(select(tables.Member.population).where(tables.Member.id == kl))
+    assert population == 100_000
+
+
+async def test_locked_fields_are_left_alone(hub):
+    await hub.apply(member(population=1))
+    [(kl,)] = await hub.rows(
+        select(tables.Member.id).where(tables.Member.slug == "kaiserslautern-2")
+    )
+    async with hub.database.engine.begin() as connection:
+        await connection.execute(
+            insert(feeds.LockedField).values(entity_type="member", entity_id=kl, field="population")
+        )
+    await hub.apply(member(population=2, latitude=49.44))
+    [(population, latitude)] = await hub.rows(
+        select(tables.Member.population, tables.Member.latitude).where(tables.Member.id == kl)
+    )
+    assert (population, latitude) == (1, 49.44)
+
+
+async def test_every_record_names_the_feed_the_item_and_the_run(hub):
+    await hub.apply(
+        member(
+            memberships=[{"alliance": "slug:isa", "status": "member", "start_date": "2018-04-23"}]
+        )
+    )
+    rows = await hub.rows(
+        select(
+            tables.Source.entity_type,
+            tables.Source.feed,
+            tables.Source.item_id,
+            tables.Source.run_id,
+        ).where(tables.Source.feed == "kl")
+    )
+    assert sorted(rows) == [("member", "kl", "kl", 1), ("membership_period", "kl", "kl", 1)]
+
+
+async def test_bad_items_are_counted_and_reported(hub):
+    bad = ItemError("items[3]", "kind: 'village' is not one of ...", "x", "member")
+    applied = await hub.apply(member(), bad)
+    assert applied.counts.quarantined == 1 and applied.counts.created == 1
+    assert applied.issues[0].position == "items[3]"
+
+
+async def test_sweep_removes_what_a_snapshot_no_longer_lists(hub):
+    await hub.apply(member(), organisation())
+    later = await hub.apply(member())
+    gone = later.live_items() - later.seen
+    async with hub.database.engine.begin() as connection:
+        assert await later.sweep(connection, gone) == 1
+    [(deleted_at,)] = await hub.rows(
+        select(tables.Organisation.deleted_at).where(tables.Organisation.slug == "wfk")
+    )
+    assert deleted_at is not None
+
+
+def test_content_hash_ignores_key_order_and_slugify_folds():
+    a = Item("member", "x", {"a": 1, "b": [1, 2]})
+    b = Item("member", "x", {"b": [1, 2], "a": 1})
+    assert content_hash(a) == content_hash(b)
+    assert slugify("Köln Straße") == "koeln-strasse"
+    assert slugify("凯泽斯劳滕") == ""
