@@ -602,7 +602,6 @@ class Event(Entity, FromRow):
     )
 
 
-
 # Every type a global id can name, with the table it is read from.
 NODE_TYPES: dict[str, tuple[FromClause, Any]] = {
     cls.__name__: (table, cls)
