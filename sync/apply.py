@@ -183,7 +183,7 @@ class Applier:
             )
             return
         entity_id = None if state.deleted else state.entity_id
-        entity_id = entity_id or await self._match(connection, item)
+        entity_id = entity_id or await self._match(connection, item, record.columns)
         if entity_id is None:
             entity_id = await self._create(connection, item, record.columns)
             self.counts.created += 1
@@ -197,8 +197,13 @@ class Applier:
         await self._remember(connection, item, state, entity_id, digest, updated_at, None)
         refs.by_item[key] = entity_id
 
-    async def _match(self, connection: AsyncConnection, item: Item) -> int | None:
-        """The record a new item speaks of, found by one of its identifiers or its slug."""
+    async def _match(self, connection: AsyncConnection, item: Item, columns: dict) -> int | None:
+        """The record a new item speaks of: by one of its identifiers, by its slug (an
+        identifier of scheme `slug` too), or for a post by who holds which post where."""
+        table = TABLES[item.type]
+        slugs = [item.data.get("slug")] + [
+            i["value"] for i in item.data.get("identifiers") or [] if i["scheme"] == "slug"
+        ]
         for ident in item.data.get("identifiers") or []:
             found = await connection.scalar(
                 select(IDENTIFIER.c.entity_id).where(
@@ -209,10 +214,24 @@ class Applier:
             )
             if found is not None:
                 return found
-        slug = item.data.get("slug")
-        table = TABLES[item.type]
-        if slug and "slug" in table.c:
-            return await connection.scalar(select(table.c.id).where(table.c.slug == slug))
+        for slug in filter(None, slugs):
+            if "slug" in table.c:
+                found = await connection.scalar(select(table.c.id).where(table.c.slug == slug))
+                if found is not None:
+                    return found
+        if item.type == "post":
+            keys = ("person_id", "organisation_id", "member_id", "label")
+            return await connection.scalar(
+                select(table.c.id)
+                .where(
+                    *(
+                        table.c[k].is_(None) if columns[k] is None else table.c[k] == columns[k]
+                        for k in keys
+                    ),
+                    table.c.deleted_at.is_(None),
+                )
+                .limit(1)
+            )
         return None
 
     async def _create(self, connection: AsyncConnection, item: Item, columns: dict) -> int:
@@ -272,7 +291,9 @@ class Applier:
 
     async def _identifiers(self, connection, item: Item, entity_id: int) -> None:
         wanted = [("feed:" + self.feed.slug, item.id)] + [
-            (i["scheme"], i["value"]) for i in item.data.get("identifiers") or []
+            (i["scheme"], i["value"])
+            for i in item.data.get("identifiers") or []
+            if i["scheme"] != "slug"  # names a hub record; its slug is its own column
         ]
         taken = {
             (row.scheme, row.value): row.entity_id

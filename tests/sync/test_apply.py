@@ -216,3 +216,40 @@ def test_content_hash_ignores_key_order_and_slugify_folds():
     assert content_hash(a) == content_hash(b)
     assert slugify("Köln Straße") == "koeln-strasse"
     assert slugify("凯泽斯劳滕") == ""
+
+
+async def test_a_post_the_hub_knows_is_matched_by_who_holds_what_where(hub):
+    post = Item(
+        "post",
+        "weiler-wfk",
+        {
+            "person": "slug:stefan-weiler",
+            "organisation": "slug:wfk-kaiserslautern",
+            "label": "Geschäftsführer",
+            "role": "managing_director",
+        },
+        updated_at=T0,
+    )
+    applied = await hub.apply(post)
+    assert (applied.counts.created, applied.counts.updated) == (0, 1)
+    held = await hub.rows(
+        select(tables.Post.id)
+        .join(tables.Person, tables.Person.id == tables.Post.person_id)
+        .where(tables.Person.slug == "stefan-weiler", tables.Post.deleted_at.is_(None))
+    )
+    assert len(held) == 1
+
+
+async def test_an_identifier_of_scheme_slug_names_a_hub_record(hub):
+    person = Item(
+        "person",
+        "p1",
+        {"name": "Nico Au", "identifiers": [{"scheme": "slug", "value": "nico-au"}]},
+        updated_at=T0,
+    )
+    applied = await hub.apply(person)
+    assert (applied.counts.created, applied.counts.updated) == (0, 1)
+    schemes = await hub.rows(
+        select(tables.Identifier.scheme).where(tables.Identifier.entity_type == "person")
+    )
+    assert schemes == [("feed:kl",)]
