@@ -1,0 +1,476 @@
+"""Fetch one URL of a partner feed, safely (FEEDS.md, step 2 "Fetch").
+
+- **SSRF guard.** Only `http` and `https`. The host is resolved without blocking the loop
+  (`loop.getaddrinfo`) and the fetch is refused if ANY address it resolves to is not a public
+  unicast address: loopback, private, link-local, CGNAT, unique-local, multicast, reserved,
+  unspecified, IPv4 embedded in IPv6 (mapped, 6to4, Teredo, NAT64) that is one of those, or a
+  cloud metadata address. `Policy(allow_private=True)` lifts this (the demo and the tests).
+- **The connection is pinned to the checked address** (no DNS-rebinding window): the request
+  goes to the resolved IP itself, with the original `Host` header and, for https, the original
+  name for SNI and certificate verification (httpcore's `sni_hostname` extension). A name that
+  resolves to a public address for our check and to 127.0.0.1 a moment later cannot steer us.
+  Caveat: if the caller's client sends requests through a proxy, the proxy connects, and only
+  the proxy's own rules apply to where it goes.
+- **Redirects by hand**, each hop through the same guard, at most `max_redirects`, never to
+  another host unless allowed; the caller's headers (which may carry a feed's secret) are not
+  sent to another host or over a downgrade from https to http.
+- **One deadline** over everything: resolving, connecting, retries, their waits, the whole body.
+- **Retries** on connect errors, 429 and 5xx only, with jittered exponential backoff, honouring
+  `Retry-After`. A connection that breaks before any byte of the body arrived is retried like a
+  connect error; once body bytes arrived it is not (the feed is reachable but broken, and a
+  second full download would eat the deadline; the next scheduled run tries again). A
+  certificate that fails verification is not retried, nor is a name that does not resolve
+  (a temporary DNS failure is).
+- **The body is decoded here, not by httpx**: httpx inflates each network read in one piece, so
+  one 64 KiB read of a gzip bomb becomes ~64 MiB in memory before anyone can count it. Here zlib's
+  `max_length` bounds every decoded piece to 64 KiB, each is counted before it is written, and the
+  body is spooled to a temp file past 1 MiB. Only gzip and deflate are asked for, and accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import logging
+import random
+import socket
+import ssl
+import tempfile
+import urllib.parse
+import zlib
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+import httpx
+
+from sync.errors import DeadlineExceeded, FetchError, HttpStatusError, Refused, TooLarge
+
+log = logging.getLogger("alliance.sync.fetch")
+
+_SPOOL_BYTES = 1024 * 1024  # a body stays in memory up to this size, then goes to disk
+_PIECE_BYTES = 64 * 1024  # the largest decoded piece ever held at once
+_REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+_CODINGS = {"gzip", "x-gzip", "deflate"}  # all inflated by zlib; wbits 47 reads gzip or zlib
+
+# Named on their own so the message says "metadata" (most are in refused ranges anyway).
+_METADATA = {
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254")
+}
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")  # Python's is_private leaves it out
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_FLAGS = (
+    ("is_loopback", "a loopback"),
+    ("is_link_local", "a link-local"),
+    ("is_multicast", "a multicast"),
+    ("is_unspecified", "an unspecified"),
+    ("is_private", "a private"),
+    ("is_reserved", "a reserved"),
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0  # between bytes
+    deadline: float = 60.0  # whole fetch incl. retries and the whole body
+    max_bytes: int = 50 * 1024 * 1024  # counted on DECODED bytes (a gzip bomb stops here)
+    retries: int = 3  # extra attempts on connect errors, 429 and 5xx
+    backoff: float = 0.5  # base of jittered exponential backoff, seconds
+    backoff_max: float = 30.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    allow_private: bool = False  # loopback, private, link-local, CGNAT, unique-local, metadata ...
+    allow_cross_host_redirects: bool = False
+    max_redirects: int = 5
+
+
+@dataclass
+class Fetched:
+    status: int  # 200 or 304
+    body: BinaryIO | None  # a readable, seekable temp file at 0 (None on 304); the caller closes it
+    url: str  # final URL after redirects
+    etag: str | None  # on a 304 without validators of its own: the ones that were sent
+    last_modified: str | None
+    bytes: int  # decoded body size
+    attempts: int  # tries, 1 + retries used (redirect hops are not counted)
+
+
+class _Retry(Exception):
+    """A fault worth another attempt; becomes the final error when no attempt is left."""
+
+    def __init__(self, reason: str, status: int | None = None, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason, self.status, self.retry_after = reason, status, retry_after
+
+
+@dataclass
+class _Progress:
+    """Where the fetch is, so that a deadline can say where it struck."""
+
+    url: httpx.URL
+    stage: str = "resolving"
+    tries: int = 0
+    body_bytes: int = 0
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    limits: Limits = Limits(),
+    policy: Policy = Policy(),
+) -> Fetched:
+    """GET `url` within `limits` and `policy`; raise a `FetchError` (one line naming the URL)."""
+    progress = _Progress(_parse(url))
+    try:
+        async with asyncio.timeout(limits.deadline) as deadline:
+            return await _fetch(client, progress, headers, etag, last_modified, limits, policy)
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise DeadlineExceeded(
+            f"{_shown(progress.url)}: the deadline of {limits.deadline:g} s passed while "
+            f"{progress.stage} (try {progress.tries}, {progress.body_bytes} body bytes so far)"
+        ) from None
+
+
+async def _fetch(
+    client: httpx.AsyncClient,
+    progress: _Progress,
+    headers: Mapping[str, str] | None,
+    etag: str | None,
+    last_modified: str | None,
+    limits: Limits,
+    policy: Policy,
+) -> Fetched:
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + limits.deadline
+    first = progress.url
+    own = httpx.Headers({"Accept-Encoding": "gzip, deflate"})
+    if etag:
+        own["If-None-Match"] = etag
+    if last_modified:
+        own["If-Modified-Since"] = last_modified
+    timeout = httpx.Timeout(
+        connect=limits.connect_timeout,
+        read=limits.read_timeout,
+        write=limits.read_timeout,
+        pool=limits.connect_timeout,
+    )
+    hops = [first]
+    progress.tries = 1
+    while True:
+        hop = progress.url = hops[-1]
+        sent = httpx.Headers(headers or {}) if _keeps_secrets(first, hop) else httpx.Headers()
+        sent.update(own)
+        try:
+            addresses = await _guard(hop, policy, progress)
+            result = await _send(client, hop, addresses, sent, timeout, limits, progress)
+        except _Retry as fault:
+            delay = min(
+                fault.retry_after if fault.retry_after is not None else _backoff(limits, progress),
+                limits.backoff_max,
+            )
+            if progress.tries > limits.retries:
+                raise _final(hop, fault, progress.tries) from None
+            if delay >= give_up_at - loop.time():  # waiting would only end in the deadline
+                why = f"waiting {delay:.1f} s more would pass the deadline of {limits.deadline:g} s"
+                raise _final(hop, fault, progress.tries, why) from None
+            log.warning("%s: %s; retrying in %.1f s", _shown(hop), fault.reason, delay)
+            progress.stage = "waiting to retry"
+            await asyncio.sleep(delay)
+            progress.tries += 1
+            continue
+        if isinstance(result, Fetched):
+            result.attempts = progress.tries
+            if result.status == 304:
+                result.etag = result.etag or etag
+                result.last_modified = result.last_modified or last_modified
+            log.info(
+                "%s: %d, %d bytes, %d tries",
+                _shown(hop),
+                result.status,
+                result.bytes,
+                result.attempts,
+            )
+            return result
+        hops.append(_next_hop(hops, result, policy))  # a redirect hop is not a retry
+
+
+def _next_hop(hops: list[httpx.URL], location: httpx.URL, policy: Policy) -> httpx.URL:
+    chain = " → ".join(_shown(u) for u in [*hops, location])
+    if location in hops:
+        raise FetchError(f"{_shown(hops[0])}: redirect loop: {chain}")
+    if len(hops) > policy.max_redirects:
+        raise FetchError(f"{_shown(hops[0])}: more than {policy.max_redirects} redirects: {chain}")
+    if location.raw_host != hops[-1].raw_host and not policy.allow_cross_host_redirects:
+        raise Refused(
+            f"{_shown(hops[0])}: redirect to another host, {_shown(location)}, is not allowed "
+            "(Policy.allow_cross_host_redirects is off)"
+        )
+    log.debug("%s: redirected to %s", _shown(hops[-1]), _shown(location))
+    return location
+
+
+def _keeps_secrets(first: httpx.URL, hop: httpx.URL) -> bool:
+    """The caller's headers go only to the host they were meant for, and never in clear text
+    when they were meant for https."""
+    return hop.raw_host == first.raw_host and not (first.scheme == "https" and hop.scheme == "http")
+
+
+def _parse(url: str, redirected_from: httpx.URL | None = None) -> httpx.URL:
+    said = f"{_shown(redirected_from)}: redirect to " if redirected_from else ""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as error:
+        raise FetchError(f"{said}{_shown(url)}: not a valid URL ({error})") from None
+    if parsed.scheme not in ("http", "https"):
+        raise Refused(f"{said}{_shown(url)}: scheme {parsed.scheme or '(none)'!r} is not http(s)")
+    if not parsed.raw_host:
+        raise FetchError(f"{said}{_shown(url)}: the URL has no host")
+    return parsed
+
+
+async def _guard(url: httpx.URL, policy: Policy, progress: _Progress) -> list[str]:
+    """The addresses `url` resolves to, all of them allowed by `policy`."""
+    progress.stage = "resolving"
+    host = url.raw_host.decode("ascii")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        if error.errno == socket.EAI_AGAIN:  # a temporary DNS failure is worth another try
+            raise _Retry(f"cannot resolve {host} ({error.strerror})") from None
+        raise FetchError(f"{_shown(url)}: cannot resolve {host} ({error.strerror})") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not policy.allow_private:
+        for address in addresses:  # ANY bad address refuses: we might connect to any of them
+            reason = _forbidden(address)
+            if reason:
+                raise Refused(
+                    f"{_shown(url)}: {host} is {address}, {reason}; refused "
+                    "(Policy.allow_private is off)"
+                )
+    return addresses
+
+
+def _forbidden(address: str) -> str | None:
+    """Why `address` is not a public unicast address, or None if it is one."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
+    if ip in _METADATA:
+        return "a cloud metadata address"
+    if ip.version == 6:
+        mapped = ip.ipv4_mapped or (
+            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
+        )
+        if mapped:  # packets go to the IPv4 address: judge that one alone
+            reason = _forbidden(str(mapped))
+            return reason and f"{reason} ({mapped}) inside IPv6"
+        tunnelled = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if tunnelled and (reason := _forbidden(str(tunnelled))):
+            return f"{reason} ({tunnelled}) inside IPv6"
+    if ip in _CGNAT:
+        return "a shared (CGNAT) address"
+    for flag, words in _FLAGS:
+        if getattr(ip, flag):
+            return f"{words} address"
+    if ip.version == 6 and ip.is_site_local:
+        return "a site-local address"
+    if not ip.is_global:
+        return "not a global address"
+    return None
+
+
+async def _send(
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    addresses: list[str],
+    headers: httpx.Headers,
+    timeout: httpx.Timeout,
+    limits: Limits,
+    progress: _Progress,
+) -> Fetched | httpx.URL:
+    """One try at `url`: a `Fetched`, or the URL a redirect points to. Raises `_Retry`."""
+    failure: Exception | None = None
+    for address in addresses:  # all were checked; try them in order, like a resolver would
+        progress.stage = f"waiting for {address}"
+        pinned = url.copy_with(host=address)
+        sent = httpx.Headers(headers)
+        sent["Host"] = url.netloc.decode("ascii")
+        sni = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
+        try:
+            async with client.stream(
+                "GET",
+                pinned,
+                headers=sent,
+                timeout=timeout,
+                follow_redirects=False,
+                extensions=sni,
+            ) as response:
+                progress.stage = "reading the body"
+                return await _answer(response, url, limits, progress)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            if _bad_certificate(error):  # another try or address will not mend a certificate
+                raise FetchError(f"{_shown(url)}: TLS refused ({_describe(error)})") from None
+            failure = error  # the next address may answer
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+            raise _Retry(f"no answer ({_describe(error)})") from None
+        except httpx.HTTPError as error:  # a proxy error, a malformed request...: not transient
+            raise FetchError(f"{_shown(url)}: {_describe(error)}") from None
+    raise _Retry(f"cannot connect ({_describe(failure)})")
+
+
+async def _answer(
+    response: httpx.Response, url: httpx.URL, limits: Limits, progress: _Progress
+) -> Fetched | httpx.URL:
+    status = response.status_code
+    if status in _REDIRECT_STATUSES:
+        location = response.headers.get("Location")
+        if not location:
+            raise HttpStatusError(f"{_shown(url)}: HTTP {status} without a Location", status)
+        try:
+            return _parse(str(url.join(location)), url)
+        except httpx.InvalidURL as error:
+            raise FetchError(f"{_shown(url)}: redirect to an invalid URL ({error})") from None
+    validators = response.headers.get("ETag"), response.headers.get("Last-Modified")
+    if status == 304:
+        return Fetched(304, None, str(url), *validators, bytes=0, attempts=0)
+    if status == 429 or 500 <= status <= 599:
+        raise _Retry(f"HTTP {status}", status, _retry_after(response.headers.get("Retry-After")))
+    if status != 200:
+        raise HttpStatusError(f"{_shown(url)}: HTTP {status} {response.reason_phrase}", status)
+    body = await _read_body(response, url, limits, progress)
+    return Fetched(200, body, str(url), *validators, bytes=progress.body_bytes, attempts=0)
+
+
+async def _read_body(
+    response: httpx.Response, url: httpx.URL, limits: Limits, progress: _Progress
+) -> BinaryIO:
+    # A response made in memory (httpx.MockTransport) arrives already read and decoded by httpx.
+    in_memory = response.is_stream_consumed
+    inflater = None if in_memory else _inflater(response.headers.get("Content-Encoding"), url)
+    declared = response.headers.get("Content-Length", "")
+    if inflater is None and declared.isdigit() and int(declared) > limits.max_bytes:
+        raise TooLarge(f"{_shown(url)}: Content-Length {declared} is over {limits.max_bytes} bytes")
+    body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+    progress.body_bytes = 0
+    try:
+        try:
+            async for raw in _aiter([response.content]) if in_memory else response.aiter_raw():
+                for piece in _inflate(inflater, raw, url) if inflater else (raw,):
+                    progress.body_bytes += len(piece)
+                    if progress.body_bytes > limits.max_bytes:  # leaving closes the connection
+                        raise TooLarge(
+                            f"{_shown(url)}: the body passed the limit of {limits.max_bytes} "
+                            "bytes (counted decoded)"
+                        )
+                    body.write(piece)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+            if response.num_bytes_downloaded == 0:
+                raise _Retry(f"no body ({_describe(error)})") from None
+            raise FetchError(
+                f"{_shown(url)}: the connection broke after {response.num_bytes_downloaded} "
+                f"bytes of the body ({_describe(error)})"
+            ) from None
+        if inflater and not inflater.eof:
+            raise FetchError(f"{_shown(url)}: the compressed body ends before its end (truncated)")
+        body.seek(0)
+        return body  # type: ignore[return-value]  # SpooledTemporaryFile reads and writes bytes
+    except BaseException:
+        body.close()
+        raise
+
+
+async def _aiter(items: list[bytes]) -> AsyncIterator[bytes]:
+    for item in items:
+        yield item
+
+
+def _inflater(content_encoding: str | None, url: httpx.URL):  # a zlib decompressobj or None
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not codings:
+        return None
+    if len(codings) == 1 and codings[0] in _CODINGS:
+        return zlib.decompressobj(wbits=47)
+    raise FetchError(
+        f"{_shown(url)}: unsupported Content-Encoding {content_encoding!r} "
+        "(only gzip and deflate are accepted)"
+    )
+
+
+def _inflate(inflater, data: bytes, url: httpx.URL) -> Iterator[bytes]:
+    """The decoded pieces of `data`, none longer than _PIECE_BYTES."""
+    try:
+        while True:
+            piece = inflater.decompress(data, _PIECE_BYTES)
+            if piece:
+                yield piece
+            data = inflater.unconsumed_tail
+            if not data and len(piece) < _PIECE_BYTES:  # a full piece may have more behind it
+                return
+    except zlib.error as error:
+        raise FetchError(f"{_shown(url)}: the body does not decode ({error})") from None
+
+
+def _backoff(limits: Limits, progress: _Progress) -> float:
+    # "Equal jitter": half fixed, half random, so retries of many feeds spread out but never
+    # come back at once.
+    ceiling = min(limits.backoff_max, limits.backoff * 2 ** (progress.tries - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _final(url: httpx.URL, fault: _Retry, tries: int, why: str = "") -> FetchError:
+    message = f"{_shown(url)}: {fault.reason} after {tries} {'try' if tries == 1 else 'tries'}"
+    message += f" ({why})" if why else ""
+    return HttpStatusError(message, fault.status) if fault.status else FetchError(message)
+
+
+def _bad_certificate(error: BaseException | None) -> bool:
+    while error is not None:  # httpx wraps httpcore's error, which wraps the ssl one
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _describe(error: Exception | None) -> str:
+    text = " ".join(str(error).split()) if error else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _shown(url: str | httpx.URL) -> str:
+    """`url` for a message: no user, password or query (they may carry secrets)."""
+    try:
+        parts = urllib.parse.urlsplit(str(url))
+        netloc = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return "<unparseable URL>"
+    if not netloc:  # file:, data:, javascript: ...
+        return f"{parts.scheme}:{parts.path}"
+    return f"{parts.scheme}://{netloc}{parts.path}{'?…' if parts.query else ''}"
