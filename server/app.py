@@ -15,8 +15,9 @@ from starlette.routing import Route
 from store import migrate
 from store.db import count_statements, create_engine
 
-from . import graphiql, http, metrics
+from . import demo, graphiql, http, metrics
 from .config import Settings
+from .scheduling import scheduling
 from .schema import build_schema
 
 
@@ -44,7 +45,12 @@ def create_app(settings: Settings) -> Starlette:
         count_statements(engine, metrics.SQL_STATEMENTS.inc)
         app.state.engine = engine
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                if settings.demo:
+                    await demo.register(engine, demo.base_url(settings.host, settings.port))
+                if settings.scheduler:
+                    await stack.enter_async_context(scheduling(engine, settings))
+                yield
         finally:
             await engine.dispose()
 
@@ -55,6 +61,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
             *graphiql.routes,
+            *(demo.routes if settings.demo else []),
         ],
         lifespan=lifespan,
     )

@@ -1,12 +1,12 @@
-"""The `alliance` command: serve the API, manage the database, print the schema."""
+"""The `alliance` command: serve the API, run feeds, manage the database, print the schema."""
 
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
@@ -16,6 +16,8 @@ from store import migrate, seed
 from store.config import load
 from store.db import create_engine
 from store.errors import ConfigError
+from sync import config as sync_config
+from sync.errors import SyncError
 
 from .config import Settings
 
@@ -24,8 +26,6 @@ db_app = typer.Typer(help="Migrate and seed the database.")
 app.add_typer(db_app, name="db")
 err = Console(stderr=True)
 out = Console()
-
-DEMO_DATABASE = "sqlite+aiosqlite:///./alliance-demo.db"
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -84,17 +84,21 @@ def serve(
         str | None, typer.Option(help="Interface to listen on (ALLIANCE_HOST).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (ALLIANCE_PORT).")] = None,
+    scheduler: Annotated[
+        bool, typer.Option(help="Run the feed scheduler here (off for API replicas).")
+    ] = True,
 ) -> None:
-    """Serve GraphQL at /graphql and GraphiQL at /."""
+    """Serve GraphQL at /graphql and GraphiQL at /, and run the feed scheduler."""
     import uvicorn
 
     from .app import create_app
     from .logs import setup
 
     settings = _settings(host=host, port=port)
+    if not scheduler:
+        settings = settings.model_copy(update={"scheduler": False})
     if demo:
-        if not {"DATABASE_URL", "ALLIANCE_DATABASE_URL"} & os.environ.keys():
-            settings = settings.model_copy(update={"database_url": DEMO_DATABASE})
+        settings = settings.model_copy(update={"demo": True})
         _upgrade_and_seed(settings, with_seed=True)
     setup(settings.log_format)
     logging.getLogger("alliance").info(
@@ -141,3 +145,244 @@ def schema(
         typer.echo(sdl, nl=False)
     else:
         output.write_text(sdl, encoding="utf-8")
+
+
+feeds_app = typer.Typer(help="Partner feeds: list, add, pause, resume, remove.")
+app.add_typer(feeds_app, name="feeds")
+
+
+def _feed_work(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run `work` on a migrated database, turning a feed's configuration error into a message."""
+
+    async def migrated(engine) -> Any:
+        await migrate.upgrade(engine)
+        return await work(engine)
+
+    try:
+        return _run(settings, migrated)
+    except SyncError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _pairs(given: list[str], what: str) -> dict[str, str]:
+    found = {}
+    for pair in given:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            err.print(f"[red]error:[/red] {what} {pair!r} is not NAME=VALUE")
+            raise typer.Exit(2)
+        found[name] = value
+    return found
+
+
+@feeds_app.command("list")
+def feeds_list() -> None:
+    """The feeds, their schedules and how their last runs went."""
+    from rich.table import Table
+
+    found = _feed_work(_settings(), sync_config.listed)
+    table = Table(
+        "feed", "format", "mode", "schedule", "enabled", "last success", "failures", "url"
+    )
+    for feed in found:
+        last = feed.last_success_at.strftime("%Y-%m-%d %H:%M") if feed.last_success_at else "-"
+        table.add_row(
+            feed.slug,
+            feed.format,
+            feed.mode,
+            feed.schedule,
+            "yes" if feed.enabled else "paused",
+            last,
+            str(feed.consecutive_failures),
+            feed.url,
+        )
+    out.print(table if found else "no feeds yet: alliance feeds add SLUG URL --format ...")
+
+
+@feeds_app.command("add")
+def feeds_add(
+    slug: Annotated[str, typer.Argument(help="Short name: lowercase, digits, dashes.")],
+    url: Annotated[str, typer.Argument(help="Where the feed is published (http/https).")],
+    format: Annotated[
+        str, typer.Option(help="alliance-feed/1, popolo or csv.")
+    ] = "alliance-feed/1",
+    schedule: Annotated[str, typer.Option(help="15m, 1h, 1d or a cron expression.")] = "1h",
+    mode: Annotated[str, typer.Option(help="snapshot or incremental.")] = "snapshot",
+    header: Annotated[
+        list[str], typer.Option(help="NAME=VALUE; VALUE env:VAR reads a secret from $VAR.")
+    ] = [],  # noqa: B006 (typer reads the default, never mutates it)
+    option: Annotated[
+        list[str], typer.Option(help="Format option NAME=VALUE (CSV: item_type, id_column).")
+    ] = [],  # noqa: B006
+    allow_private: Annotated[
+        bool, typer.Option(help="Allow loopback and private addresses (tests, intranets).")
+    ] = False,
+) -> None:
+    """Add a feed, or change the one with this slug."""
+    try:
+        feed = sync_config.spec(
+            slug=slug,
+            url=url,
+            format=format,
+            schedule=schedule,
+            mode=mode,
+            headers=_pairs(header, "header"),
+            options=_pairs(option, "option"),
+            allow_private=allow_private,
+        )
+    except SyncError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    done = _feed_work(_settings(), lambda engine: sync_config.save(engine, feed))
+    out.print(f"feed {slug} {done}")
+
+
+def _feed_command(action: str, help_text: str) -> None:
+    def command(slug: Annotated[str, typer.Argument(help="The feed.")]) -> None:
+        _feed_work(_settings(), lambda engine: getattr(sync_config, action)(engine, slug))
+        out.print(f"feed {slug}: {action}d")
+
+    command.__doc__ = help_text
+    feeds_app.command(action)(command)
+
+
+_feed_command("pause", "Stop running the feed on its schedule (manual syncs still work).")
+_feed_command("resume", "Run the feed on its schedule again, without waiting out a backoff.")
+_feed_command("remove", "Stop syncing the feed; what it brought stays.")
+
+
+@app.command()
+def sync(
+    feeds: Annotated[list[str] | None, typer.Argument(help="Feeds to run now.")] = None,
+    all_feeds: Annotated[bool, typer.Option("--all", help="Every enabled feed.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Report what would change without writing anything.")
+    ] = False,
+) -> None:
+    """Run feeds now, with a progress bar each; exits 1 when a run failed."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from sync import runs
+
+    async def work(engine) -> list[runs.Outcome]:
+        wanted = list(feeds or [])
+        if all_feeds:
+            wanted += [f.slug for f in await sync_config.listed(engine) if f.enabled]
+        if not wanted:
+            raise SyncError("name feeds to sync, or --all")
+        with Progress(console=err) as progress:
+            async with httpx.AsyncClient() as client:
+
+                async def one(slug: str) -> runs.Outcome:
+                    task = progress.add_task(slug, total=None)
+
+                    def advance(counts) -> None:
+                        progress.update(
+                            task, completed=counts.seen, description=f"{slug}: {counts.seen} items"
+                        )
+
+                    outcome = await runs.run(
+                        engine, slug, client, dry_run=dry_run, progress=advance, triggered_by="cli"
+                    )
+                    progress.update(
+                        task,
+                        total=outcome.counts.seen or 1,
+                        completed=outcome.counts.seen or 1,
+                        description=f"{slug}: {outcome.status}",
+                    )
+                    return outcome
+
+                return await asyncio.gather(*(one(slug) for slug in dict.fromkeys(wanted)))
+
+    outcomes = _feed_work(_settings(), work)
+    table = Table(
+        "feed",
+        "status",
+        "seen",
+        "created",
+        "updated",
+        "unchanged",
+        "deleted",
+        "quarantined",
+        "error",
+        title="dry run: nothing written" if dry_run else None,
+    )
+    for o in outcomes:
+        c = o.counts
+        table.add_row(
+            o.feed,
+            o.status,
+            *map(str, (c.seen, c.created, c.updated, c.unchanged, c.deleted, c.quarantined)),
+            o.error or "",
+        )
+    out.print(table)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command("runs")
+def list_runs(
+    feed: Annotated[str | None, typer.Option(help="Only this feed's runs.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+) -> None:
+    """Recent sync runs and how they ended."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from store import feeds as feed_tables
+
+    run_table, feed_table = feed_tables.SyncRun.__table__, feed_tables.Feed.__table__
+
+    async def work(engine) -> list:
+        query = (
+            select(run_table, feed_table.c.slug)
+            .join(feed_table, feed_table.c.id == run_table.c.feed_id)
+            .order_by(run_table.c.id.desc())
+            .limit(limit)
+        )
+        if feed:
+            query = query.where(feed_table.c.slug == feed)
+        async with engine.connect() as connection:
+            return (await connection.execute(query)).all()
+
+    table = Table(
+        "run",
+        "feed",
+        "trigger",
+        "started",
+        "status",
+        "seen",
+        "created",
+        "updated",
+        "deleted",
+        "quarantined",
+        "error",
+    )
+    for r in _feed_work(_settings(), work):
+        table.add_row(
+            str(r.id),
+            r.slug,
+            r.trigger,
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.status,
+            *map(str, (r.items_seen, r.created, r.updated, r.deleted, r.quarantined)),
+            (r.error or "")[:80],
+        )
+    out.print(table)
+
+
+@app.command()
+def worker() -> None:
+    """Run the feed scheduler without HTTP (scaled deployments: API replicas run without it)."""
+    from .logs import setup
+    from .scheduling import run_worker
+
+    settings = _settings()
+    setup(settings.log_format)
+    try:
+        asyncio.run(run_worker(settings))
+    except SyncError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None

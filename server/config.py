@@ -1,5 +1,6 @@
 """Settings of the API process, on top of the store's (`ALLIANCE_*` variables, `.env`)."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -19,3 +20,8 @@ class Settings(StoreSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5_000, ge=100)
     log_format: Literal["auto", "json", "console"] = "auto"
+    scheduler: bool = Field(default=True, description="Run the feed scheduler in `serve`.")
+    demo: bool = Field(default=False, description="Publish and sync the demo partner feeds.")
+    feeds_file: Path = Field(
+        default=Path("feeds.toml"), description="Feeds declared here are saved at start-up."
+    )

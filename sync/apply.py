@@ -28,7 +28,7 @@ from store import feeds, tables
 from store.tables import as_utc, utcnow
 
 from .items import Item, ItemError
-from .mapping import IDENTIFIER, TABLES, References, Unresolved, mapped
+from .mapping import DEFAULTS, IDENTIFIER, TABLES, References, Unresolved, mapped
 
 FEED_ITEM = feeds.FeedItem.__table__
 LOCKED = feeds.LockedField.__table__
@@ -190,7 +190,7 @@ class Applier:
         else:
             await self._update(connection, item.type, entity_id, record.columns)
             self.counts.updated += 1
-        if item.type in CHILDREN:
+        if record.children is not None:
             await self._replace_children(connection, item, entity_id, record.children)
         await self._identifiers(connection, item, entity_id)
         await self._source(connection, item.type, entity_id, item.id)
@@ -225,7 +225,7 @@ class Applier:
                 select(table.c.id)
                 .where(
                     *(
-                        table.c[k].is_(None) if columns[k] is None else table.c[k] == columns[k]
+                        table.c[k].is_(None) if columns.get(k) is None else table.c[k] == columns[k]
                         for k in keys
                     ),
                     table.c.deleted_at.is_(None),
@@ -236,7 +236,7 @@ class Applier:
 
     async def _create(self, connection: AsyncConnection, item: Item, columns: dict) -> int:
         table = TABLES[item.type]
-        values = {**columns}
+        values = {**DEFAULTS.get(item.type, {}), **columns}
         if "slug" in table.c:
             base = item.data.get("slug") or slugify(
                 columns.get("name") or columns.get("title") or ""

@@ -91,13 +91,25 @@ class References:
 
 @dataclass
 class Mapped:
-    """The record's columns, and rows that hang from it (periods, parties, participants)."""
+    """The columns the item gives, and the rows that hang from its record (periods, parties,
+    participants) when it gives them. A key the item leaves out is left alone: several sources
+    may speak of one record, and silence is not a correction. An explicit null clears."""
 
     columns: dict[str, Any]
-    children: list[dict[str, Any]] = field(default_factory=list)
+    children: list[dict[str, Any]] | None = None
+
+
+# Columns a new record needs when its item does not say.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "organisation": {"kind": "other"},
+    "partnership": {"kind": "other", "status": "active"},
+    "event": {"kind": "other", "status": "held"},
+}
 
 
 def _named(data: dict[str, Any]) -> dict[str, Any]:
+    if "names" not in data and "name" not in data:
+        return {}
     lang = data.get("default_lang") or _first_lang(data) or "en"
     return names.columns(
         data.get("names") or [], lang, name=data.get("name"), sort_name=data.get("sort_name")
@@ -109,8 +121,15 @@ def _first_lang(data: dict[str, Any]) -> str | None:
     return (official or data.get("names") or [{}])[0].get("lang")
 
 
-def _plain(data: dict[str, Any], *keys: str, **defaults: Any) -> dict[str, Any]:
-    return {key: data.get(key, defaults.get(key)) for key in (*keys, *defaults)}
+def _plain(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: data[key] for key in keys if key in data}
+
+
+async def _refs(data: dict[str, Any], refs: References, **wanted: str) -> dict[str, Any]:
+    """`parent="member"` → `parent_id`, for the references the item gives."""
+    return {
+        f"{key}_id": await refs.one(data[key], kind) for key, kind in wanted.items() if key in data
+    }
 
 
 async def _alliance(data, refs: References) -> Mapped:
@@ -121,9 +140,12 @@ async def _member(data, refs: References) -> Mapped:
     columns = {
         **_named(data),
         **_plain(data, "kind", "latitude", "longitude", "population"),
-        "country": (data.get("country") or "").upper(),
-        "parent_id": await refs.one(data.get("parent"), "member"),
+        **await _refs(data, refs, parent="member"),
     }
+    if "country" in data:
+        columns["country"] = data["country"].upper()
+    if "memberships" not in data:
+        return Mapped(columns)
     periods = [
         {
             "alliance_id": await refs.one(period["alliance"], "alliance"),
@@ -131,40 +153,32 @@ async def _member(data, refs: References) -> Mapped:
             "start_date": period.get("start_date"),
             "end_date": period.get("end_date"),
         }
-        for period in data.get("memberships") or []
+        for period in data["memberships"] or []
     ]
     return Mapped(columns, periods)
 
 
 async def _organisation(data, refs: References) -> Mapped:
-    return Mapped(
-        {
-            **_named(data),
-            **_plain(data, "description", "website", kind="other"),
-            "sectors": data.get("sectors") or [],
-            "member_id": await refs.one(data.get("member"), "member"),
-            "parent_id": await refs.one(data.get("parent"), "organisation"),
-        }
-    )
+    columns = {
+        **_named(data),
+        **_plain(data, "kind", "description", "website", "sectors"),
+        **await _refs(data, refs, member="member", parent="organisation"),
+    }
+    return Mapped(columns)
 
 
 async def _person(data, refs: References) -> Mapped:
-    return Mapped(
-        {
-            **_named(data),
-            **_plain(data, "sort_name", "honorific_prefix"),
-            "contact_details": data.get("contact_details") or [],
-        }
-    )
+    columns = _plain(data, "sort_name", "honorific_prefix", "contact_details")
+    return Mapped({**_named(data), **columns})
 
 
 async def _post(data, refs: References) -> Mapped:
     return Mapped(
         {
             **_plain(data, "label", "role", "start_date", "end_date"),
-            "person_id": await refs.one(data.get("person"), "person"),
-            "organisation_id": await refs.one(data.get("organisation"), "organisation"),
-            "member_id": await refs.one(data.get("member"), "member"),
+            **await _refs(
+                data, refs, person="person", organisation="organisation", member="member"
+            ),
         }
     )
 
@@ -178,32 +192,33 @@ async def _actor(refs: References, ref: str | None, wanted, prefix: str = "") ->
 
 
 async def _partnership(data, refs: References) -> Mapped:
+    columns = _plain(data, "kind", "status", "title", "description", "start_date", "end_date")
+    if "parties" not in data:
+        return Mapped(columns)
     parties = [
         {"role": party.get("role"), **await _actor(refs, party["party"], PARTIES)}
-        for party in data.get("parties") or []
+        for party in data["parties"] or []
     ]
-    columns = _plain(data, "title", "description", "start_date", "end_date", kind="other")
-    return Mapped({**columns, "status": data.get("status", "active")}, parties)
+    return Mapped(columns, parties)
 
 
 async def _event(data, refs: References) -> Mapped:
+    columns = {
+        **_plain(data, "kind", "status", "title", "description", "start_date", "end_date", "place"),
+        **await _refs(data, refs, partnership="partnership"),
+    }
+    if "participants" not in data:
+        return Mapped(columns)
     participants = []
-    for participant in data.get("participants") or []:
+    for participant in data["participants"] or []:
         who = participant.get("party") or participant.get("person")
-        behalf = participant.get("on_behalf_of")
         participants.append(
             {
                 "role": participant.get("role"),
                 **await _actor(refs, who, ACTORS),
-                **await _actor(refs, behalf, ACTORS, "on_behalf_of_"),
+                **await _actor(refs, participant.get("on_behalf_of"), ACTORS, "on_behalf_of_"),
             }
         )
-    columns = _plain(data, "title", "description", "start_date", "end_date", "place")
-    columns |= {
-        "kind": data.get("kind", "other"),
-        "status": data.get("status", "held"),
-        "partnership_id": await refs.one(data.get("partnership"), "partnership"),
-    }
     return Mapped(columns, participants)
 
 

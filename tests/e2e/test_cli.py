@@ -84,7 +84,7 @@ async def test_serve_demo_in_an_empty_directory_migrates_seeds_and_serves(tmp_pa
     demo = await start_hub(["--demo"], env, tmp_path)
 
     # then: a SQLite file in the working directory, at the newest migration
-    assert (tmp_path / "alliance-demo.db").is_file()
+    assert (tmp_path / "alliance.db").is_file()
     async with httpx.AsyncClient(base_url=demo.base_url, timeout=10.0) as http:
         ready = await http.get("/readyz")
         answer = await http.post("/graphql", json={"query": readme_query()})

@@ -253,3 +253,25 @@ async def test_an_identifier_of_scheme_slug_names_a_hub_record(hub):
         select(tables.Identifier.scheme).where(tables.Identifier.entity_type == "person")
     )
     assert schemes == [("feed:kl",)]
+
+
+async def test_what_an_item_leaves_out_is_left_alone_and_an_explicit_null_clears(hub):
+    await hub.apply(member(population=99_000, latitude=49.44))
+    silent = Item(
+        "member", "kl", {"kind": "city", "country": "DE"}, updated_at=T0 + dt.timedelta(1)
+    )
+    cleared = Item("member", "kl", {"latitude": None}, updated_at=T0 + dt.timedelta(2))
+    await hub.apply(silent)
+    [(name, population)] = await hub.rows(
+        select(tables.Member.name, tables.Member.population).where(
+            tables.Member.slug == "kaiserslautern-2"
+        )
+    )
+    assert (name, population) == ("Kaiserslautern", 99_000)
+    await hub.apply(cleared)
+    [(latitude, population)] = await hub.rows(
+        select(tables.Member.latitude, tables.Member.population).where(
+            tables.Member.slug == "kaiserslautern-2"
+        )
+    )
+    assert (latitude, population) == (None, 99_000)

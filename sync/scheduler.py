@@ -1,0 +1,103 @@
+"""Scheduling: an APScheduler job per enabled feed, rebuilt when the feed table changes.
+
+Any number of processes may run a scheduler (`alliance serve`, `alliance worker`): the lease
+decides who runs a feed, the others' runs end `skipped_locked`. Jobs come from the database, so a
+feed added with the CLI in another process is picked up at the next check. A feed backing off
+after failures is skipped by its schedule until `next_eligible_at`; manual triggers ignore that.
+"""
+
+import datetime as dt
+import logging
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from store import feeds
+from store.tables import as_utc, utcnow
+
+from . import config, runs
+
+log = logging.getLogger("alliance.sync.scheduler")
+FEED = feeds.Feed.__table__
+CHECK_EVERY = dt.timedelta(seconds=10)
+
+
+class Scheduler:
+    def __init__(self, engine: AsyncEngine, client: httpx.AsyncClient, owner: str | None = None):
+        self.engine = engine
+        self.client = client
+        self.owner = owner or runs.worker_name()
+        self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        self._seen: tuple | None = None
+
+    async def start(self) -> None:
+        """Reap, schedule every enabled feed, and run each once now (trigger `startup`)."""
+        await runs.reap(self.engine)
+        await self.rebuild()
+        for job in self.scheduler.get_jobs():
+            slug = job.id.removeprefix("feed:")
+            self.scheduler.add_job(self._run, args=[slug, "startup"], id=f"startup:{slug}")
+        self.scheduler.add_job(
+            self._check,
+            "interval",
+            seconds=CHECK_EVERY.total_seconds(),
+            id="check-feeds",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+
+    async def _check(self) -> None:
+        """Reap dead runs; rebuild the jobs when feeds were added, changed or removed."""
+        await runs.reap(self.engine)
+        async with self.engine.connect() as connection:
+            state = tuple(
+                (
+                    await connection.execute(
+                        select(func.count(FEED.c.id), func.max(FEED.c.updated_at))
+                    )
+                ).one()
+            )
+        if state != self._seen:
+            await self.rebuild()
+
+    async def rebuild(self) -> None:
+        async with self.engine.connect() as connection:
+            self._seen = tuple(
+                (
+                    await connection.execute(
+                        select(func.count(FEED.c.id), func.max(FEED.c.updated_at))
+                    )
+                ).one()
+            )
+        wanted = {feed.slug: feed for feed in await config.listed(self.engine) if feed.enabled}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("feed:") and job.id.removeprefix("feed:") not in wanted:
+                job.remove()
+        for slug, feed in wanted.items():
+            self.scheduler.add_job(
+                self._run,
+                config.trigger(feed.schedule),
+                args=[slug],
+                id=f"feed:{slug}",
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=60,
+            )
+        log.info("scheduling %d feed(s): %s", len(wanted), ", ".join(sorted(wanted)) or "none")
+
+    async def _run(self, slug: str, trigger: str = "schedule") -> None:
+        async with self.engine.connect() as connection:
+            rest_until = await connection.scalar(
+                select(FEED.c.next_eligible_at).where(FEED.c.slug == slug)
+            )
+        if rest_until is not None and as_utc(rest_until) > utcnow():
+            log.info("feed %s rests after failures until %s", slug, rest_until)
+            return
+        await runs.run(self.engine, slug, self.client, trigger=trigger, owner=self.owner)

@@ -1,0 +1,297 @@
+"""Whole runs against a real HTTP server on loopback that misbehaves on purpose: the fault table
+of QUALITY.md, row by row, and the run record each leaves."""
+
+import asyncio
+import datetime as dt
+import json
+import time
+
+import httpx
+import pytest
+from sqlalchemy import func, insert, select
+
+from store import feeds, tables
+from store.tables import utcnow
+from sync import config, leases, runs
+
+from .feedserver import FeedServer, drip, respond, sequence
+
+RUN = feeds.SyncRun.__table__
+FEED = feeds.Feed.__table__
+
+
+def member(item_id: str, name: str, **data) -> dict:
+    return {
+        "type": "member",
+        "id": item_id,
+        "updated_at": "2026-11-20T10:00:00Z",
+        "data": {
+            "kind": "city",
+            "country": "DE",
+            "names": [{"value": name, "lang": "de", "kind": "official"}],
+            **data,
+        },
+    }
+
+
+def document(*items: dict, complete: bool = True, cursor: str = "c1") -> bytes:
+    return json.dumps(
+        {
+            "format": "alliance-feed/1",
+            "publisher": {"id": "test", "name": "Test"},
+            "generated_at": "2026-11-25T08:00:00Z",
+            "complete": complete,
+            "cursor": cursor,
+            "next": None,
+            "items": list(items),
+        }
+    ).encode()
+
+
+CITIES = document(*(member(f"c{i}", f"Stadt {i}") for i in range(10)))
+
+
+@pytest.fixture
+async def server():
+    async with FeedServer() as running:
+        yield running
+
+
+@pytest.fixture
+async def client():
+    async with httpx.AsyncClient(trust_env=False) as made:
+        yield made
+
+
+@pytest.fixture
+async def database(databases):
+    return await databases.create()
+
+
+async def add_feed(database, server, slug="cities", path="/feed", **fields):
+    spec = config.spec(
+        slug=slug,
+        url=server.url(path),
+        format="alliance-feed/1",
+        allow_private=True,
+        deadline=fields.pop("deadline", 5.0),
+        **fields,
+    )
+    await config.save(database.engine, spec)
+
+
+async def scalar(database, statement):
+    async with database.engine.connect() as connection:
+        return await connection.scalar(statement)
+
+
+async def members(database) -> int:
+    return await scalar(
+        database,
+        select(func.count()).select_from(tables.Member).where(tables.Member.deleted_at.is_(None)),
+    )
+
+
+async def feed_row(database, slug):
+    async with database.engine.connect() as connection:
+        return (await connection.execute(select(FEED).where(FEED.c.slug == slug))).one()
+
+
+async def run_row(database, run_id):
+    async with database.engine.connect() as connection:
+        return (await connection.execute(select(RUN).where(RUN.c.id == run_id))).one()
+
+
+async def test_a_feed_is_applied_and_its_run_recorded(database, server, client):
+    server.route("/feed", respond(200, CITIES, {"ETag": '"v1"'}))
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert outcome.status == "succeeded", outcome.error
+    assert (outcome.counts.seen, outcome.counts.created) == (10, 10)
+    assert await members(database) == 10
+    row = await run_row(database, outcome.run_id)
+    assert (row.status, row.http_status, row.created) == ("succeeded", 200, 10)
+    assert row.cursor_after == "c1"
+    assert row.bytes == len(CITIES) and row.finished_at is not None
+    feed = await feed_row(database, "cities")
+    assert (feed.etag, feed.cursor, feed.lease_owner) == ('"v1"', "c1", None)
+
+
+async def test_second_run_unchanged_304_and_200_with_the_same_content(database, server, client):
+    server.route("/feed", respond(200, CITIES))  # no ETag: a full answer every time
+    await add_feed(database, server)
+    await runs.run(database.engine, "cities", client)
+    again = await runs.run(database.engine, "cities", client)
+    assert (again.status, again.counts.unchanged, again.counts.updated) == ("succeeded", 10, 0)
+    server.route("/feed", respond(304))
+    not_modified = await runs.run(database.engine, "cities", client)
+    assert not_modified.status == "not_modified"
+    assert await members(database) == 10
+
+
+@pytest.mark.parametrize(
+    ("handler", "reason"),
+    [
+        (respond(503), "503"),
+        (respond(429, b"", {"Retry-After": "0"}), "429"),
+        (drip(0.5), "deadline"),
+        (respond(200, CITIES[: len(CITIES) // 2]), "truncated"),
+        (respond(200, b'{"format": "alliance-feed/1", "items": [}'), "JSON"),
+        (respond(200, b"\xef\xbb\xbf" + CITIES), "byte order mark"),
+        (respond(200, json.dumps({"format": "other/2", "items": []}).encode()), "format"),
+        (respond(200, CITIES.replace(b"Stadt 1", b"Stadt \xe41")), "UTF-8"),
+    ],
+    ids=["5xx", "429", "drip", "truncated", "malformed", "bom", "wrong-format", "encoding"],
+)
+async def test_a_broken_feed_fails_and_changes_nothing(database, server, client, handler, reason):
+    server.route("/feed", handler)
+    await add_feed(database, server, deadline=2.0)
+    await add_feed(database, server, slug="healthy", path="/healthy")
+    server.route("/healthy", respond(200, document(member("h", "Heile Stadt"))))
+    started = time.monotonic()
+    broken, healthy = await asyncio.gather(
+        runs.run(database.engine, "cities", client),
+        runs.run(database.engine, "healthy", client),
+    )
+    assert broken.status == "failed" and reason in broken.error, broken.error
+    assert time.monotonic() - started < 2.0 + 3.0  # within its deadline (+ retries' waits)
+    assert healthy.status == "succeeded"  # other feeds unaffected
+    assert await members(database) == 1  # only the healthy feed's member
+    feed = await feed_row(database, "cities")
+    assert feed.consecutive_failures == 1 and feed.next_eligible_at is not None
+    assert feed.cursor is None and feed.lease_owner is None
+
+
+async def test_invalid_items_are_quarantined_and_the_rest_applied(database, server, client):
+    bad = member("bad", "Irgendwo") | {"data": {"kind": "village", "country": "DE", "names": []}}
+    orphan = {
+        "type": "organisation",
+        "id": "o",
+        "updated_at": "2026-11-20T10:00:00Z",
+        "data": {
+            "kind": "company",
+            "member": "nowhere",
+            "names": [{"value": "Firma", "lang": "de", "kind": "official"}],
+        },
+    }
+    good = [member(f"g{i}", f"Gutstadt {i}") for i in range(5)]
+    server.route("/feed", respond(200, document(*good, bad, orphan)))
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert outcome.status == "partial"
+    assert (outcome.counts.created, outcome.counts.quarantined) == (5, 2)
+    async with database.engine.connect() as connection:
+        issues = (await connection.execute(select(feeds.SyncIssue.__table__))).all()
+    assert {i.item_id for i in issues} == {"bad", "o"}
+    assert all(i.message for i in issues)
+
+
+async def test_too_many_bad_items_fail_the_run(database, server, client):
+    bad = [member(f"b{i}", "X") | {"data": {"kind": "village"}} for i in range(3)]
+    server.route("/feed", respond(200, document(member("a", "Astadt"), *bad)))
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert outcome.status == "failed" and "3 of 4 items are bad" in outcome.error
+    feed = await feed_row(database, "cities")
+    assert feed.cursor is None  # the cursor stays where it was
+
+
+async def test_same_item_twice_and_older_after_newer(database, server, client):
+    newer = member("a", "Neu") | {"updated_at": "2026-11-21T10:00:00Z"}
+    older = member("a", "Alt") | {"updated_at": "2026-11-19T10:00:00Z"}
+    server.route("/feed", respond(200, document(newer, older, newer)))
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert outcome.counts.created == 1 and await members(database) == 1
+    assert await scalar(database, select(tables.Member.name)) == "Neu"
+
+
+async def test_a_snapshot_that_suddenly_shrinks_deletes_nothing(database, server, client):
+    server.route("/feed", sequence(respond(200, CITIES), respond(200, document())))
+    await add_feed(database, server)
+    await runs.run(database.engine, "cities", client)
+    emptied = await runs.run(database.engine, "cities", client)
+    assert emptied.status == "failed" and "failsafe" in emptied.error
+    assert await members(database) == 10
+
+
+async def test_a_snapshot_sweeps_what_it_no_longer_lists_within_its_share(database, server, client):
+    fewer = document(*(member(f"c{i}", f"Stadt {i}") for i in range(9)))
+    server.route("/feed", sequence(respond(200, CITIES), respond(200, fewer)))
+    await add_feed(database, server)
+    await runs.run(database.engine, "cities", client)
+    swept = await runs.run(database.engine, "cities", client)
+    assert swept.status == "succeeded" and swept.counts.deleted == 1
+    assert await members(database) == 9
+
+
+async def test_oversize_body_is_refused(database, server, client):
+    server.route("/feed", respond(200, CITIES))
+    await add_feed(database, server, max_bytes=100)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert outcome.status == "failed" and "100 bytes" in outcome.error
+    assert await members(database) == 0
+
+
+async def test_one_run_per_feed_at_a_time(database, server, client):
+    server.route("/feed", respond(200, CITIES))
+    await add_feed(database, server)
+    outcomes = await asyncio.gather(
+        *(runs.run(database.engine, "cities", client, owner=f"w{i}") for i in range(4))
+    )
+    statuses = sorted(o.status for o in outcomes)
+    assert statuses.count("succeeded") >= 1
+    assert set(statuses) <= {"succeeded", "skipped_locked"}
+    assert await members(database) == 10  # no duplicate rows
+
+
+async def test_a_run_that_lost_its_lease_cannot_commit(database, server, client):
+    await add_feed(database, server)
+    feed_id = await scalar(database, select(FEED.c.id))
+    epoch = await leases.claim(database.engine, feed_id, "me")
+    async with database.engine.begin() as connection:  # another worker takes over
+        await connection.execute(FEED.update().values(lease_owner="other", lease_epoch=epoch + 1))
+    with pytest.raises(leases.LeaseLost):
+        async with database.engine.begin() as connection:
+            await leases.hold(connection, feed_id, "me", epoch)
+
+
+async def test_the_reaper_marks_runs_of_dead_processes_abandoned(database, server):
+    await add_feed(database, server)
+    feed_id = await scalar(database, select(FEED.c.id))
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            insert(RUN).values(
+                feed_id=feed_id,
+                trigger="schedule",
+                owner="dead:1",
+                status="running",
+                heartbeat_at=utcnow() - dt.timedelta(minutes=10),
+            )
+        )
+    assert await runs.reap(database.engine) == 1
+    assert await scalar(database, select(RUN.c.status)) == "abandoned"
+
+
+async def test_dry_run_reports_and_writes_nothing(database, server, client):
+    server.route("/feed", respond(200, CITIES))
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client, dry_run=True)
+    assert (outcome.status, outcome.counts.created) == ("succeeded", 10)
+    assert await members(database) == 0
+    assert await scalar(database, select(func.count()).select_from(RUN)) == 0
+
+
+async def test_backoff_grows_with_failures_and_is_capped():
+    assert runs.backoff(1) == dt.timedelta(minutes=1)
+    assert runs.backoff(3) == dt.timedelta(minutes=4)
+    assert runs.backoff(30) == runs.BACKOFF_MAX
+
+
+async def test_a_large_feed_cut_off_near_its_end_changes_nothing(database, server, client):
+    whole = document(*(member(f"c{i}", f"Stadt {i}") for i in range(runs.BATCH * 2 + 100)))
+    server.route("/feed", respond(200, whole[:-300]))
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert outcome.status == "failed" and "truncated" in outcome.error
+    assert await members(database) == 0  # no batch was committed before the cut was found
