@@ -28,7 +28,7 @@ from store import feeds
 from store.feeds import RunStatus
 from store.tables import utcnow
 
-from . import leases
+from . import leases, metrics
 from .apply import Applier, Counts, Issue
 from .errors import ConfigError, SyncError
 from .fetch import Limits, Policy, fetch
@@ -305,6 +305,7 @@ async def run(
         heartbeat.cancel()
     await _end(engine, state, status, error)
     await leases.release(engine, feed.id, owner, epoch)
+    metrics.record(slug, status, state.applier.counts, utcnow())
     log.info("run %s of %s: %s", run_id, slug, status, extra={"error": error})
     return Outcome(
         run_id, slug, status, state.applier.counts, error, state.http_status, state.bytes

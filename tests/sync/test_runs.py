@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
 
 from store import feeds, tables
@@ -105,7 +106,10 @@ async def run_row(database, run_id):
 async def test_a_feed_is_applied_and_its_run_recorded(database, server, client):
     server.route("/feed", respond(200, CITIES, {"ETag": '"v1"'}))
     await add_feed(database, server)
+    labels = {"feed": "cities", "status": "succeeded"}
+    before = REGISTRY.get_sample_value("alliance_sync_runs_total", labels) or 0
     outcome = await runs.run(database.engine, "cities", client)
+    assert REGISTRY.get_sample_value("alliance_sync_runs_total", labels) == before + 1
     assert outcome.status == "succeeded", outcome.error
     assert (outcome.counts.seen, outcome.counts.created) == (10, 10)
     assert await members(database) == 10
