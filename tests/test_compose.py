@@ -27,8 +27,8 @@ def _dockerfile_instructions(name: str) -> list[str]:
     ]
 
 
-def test_services_are_db_migrate_and_api(services):
-    assert {"db", "migrate", "api"} <= set(services)
+def test_services_are_db_migrate_api_and_worker(services):
+    assert {"db", "migrate", "api", "worker"} <= set(services)
     assert services["db"]["image"].startswith("postgres:16")
     assert services["db"]["volumes"], "the database must survive a restart"
 
@@ -46,7 +46,15 @@ def test_migrate_upgrades_once_the_db_is_healthy(services):
 
 def test_api_serves_on_8000_after_migrations(services):
     api = services["api"]
-    assert _words(api["command"]) == ["alliance", "serve", "--host", "0.0.0.0", "--port", "8000"]
+    assert _words(api["command"]) == [
+        "alliance",
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+        "--no-scheduler",
+    ]
     assert api["environment"]["DATABASE_URL"] == "postgresql://alliance:alliance@db:5432/alliance"
     assert api["deploy"]["replicas"] == 2
     published = [str(p).rsplit(":", 1) for p in api["ports"]]
@@ -55,6 +63,13 @@ def test_api_serves_on_8000_after_migrations(services):
     )
     assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert api["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_the_worker_runs_the_scheduler_after_migrations(services):
+    worker = services["worker"]
+    assert _words(worker["command"]) == ["alliance", "worker"]
+    assert worker["environment"]["DATABASE_URL"] == services["api"]["environment"]["DATABASE_URL"]
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_api_health_check_hits_healthz_without_curl(services):
