@@ -25,8 +25,15 @@ CHECK_EVERY = dt.timedelta(seconds=10)
 
 
 class Scheduler:
-    def __init__(self, engine: AsyncEngine, client: httpx.AsyncClient, owner: str | None = None):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        client: httpx.AsyncClient,
+        owner: str | None = None,
+        check_every: dt.timedelta = CHECK_EVERY,
+    ):
         self.engine = engine
+        self.check_every = check_every
         self.client = client
         self.owner = owner or runs.worker_name()
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
@@ -42,7 +49,7 @@ class Scheduler:
         self.scheduler.add_job(
             self._check,
             "interval",
-            seconds=CHECK_EVERY.total_seconds(),
+            seconds=self.check_every.total_seconds(),
             id="check-feeds",
             max_instances=1,
             coalesce=True,
