@@ -299,3 +299,34 @@ async def test_a_large_feed_cut_off_near_its_end_changes_nothing(database, serve
     outcome = await runs.run(database.engine, "cities", client)
     assert outcome.status == "failed" and "truncated" in outcome.error
     assert await members(database) == 0  # no batch was committed before the cut was found
+
+
+async def test_next_pages_are_followed_and_one_snapshot_spans_them(database, server, client):
+    page_two = document(member("c2", "Stadt 2"))
+    first = json.loads(document(member("c1", "Stadt 1")))
+    first["next"] = server.url("/feed?page=2")
+    server.route(
+        "/feed", sequence(respond(200, json.dumps(first).encode()), respond(200, page_two))
+    )
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert (outcome.status, outcome.counts.created) == ("succeeded", 2)
+    assert server.count("/feed") == 2
+
+
+async def test_an_incremental_feed_is_asked_for_what_came_since_its_cursor(
+    database, server, client
+):
+    server.route(
+        "/feed",
+        sequence(
+            respond(200, document(member("a", "A"), cursor="2026-11-25")),
+            respond(200, document(member("b", "B"), cursor="2026-11-26")),
+        ),
+    )
+    await add_feed(database, server, mode="incremental")
+    await runs.run(database.engine, "cities", client)
+    second = await runs.run(database.engine, "cities", client)
+    assert server.requests[-1].path == "/feed?since=2026-11-25"
+    assert second.counts.created == 1 and await members(database) == 2  # nothing swept
+    assert (await feed_row(database, "cities")).cursor == "2026-11-26"
