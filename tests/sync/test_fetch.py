@@ -40,18 +40,6 @@ QUICK = Limits(connect_timeout=2, read_timeout=5, deadline=10, backoff=0.01, bac
 MiB = 1024 * 1024
 
 
-@pytest.fixture
-async def server():
-    async with FeedServer() as running:
-        yield running
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(trust_env=False) as made:
-        yield made
-
-
 class Recorder:
     """A transport that answers from a function and remembers what it was asked."""
 

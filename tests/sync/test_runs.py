@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import time
 
-import httpx
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
@@ -15,7 +14,7 @@ from store import feeds, tables
 from store.tables import utcnow
 from sync import config, leases, runs
 
-from .feedserver import FeedServer, drip, respond, sequence
+from .feedserver import drip, respond, sequence
 
 RUN = feeds.SyncRun.__table__
 FEED = feeds.Feed.__table__
@@ -50,18 +49,6 @@ def document(*items: dict, complete: bool = True, cursor: str = "c1") -> bytes:
 
 
 CITIES = document(*(member(f"c{i}", f"Stadt {i}") for i in range(10)))
-
-
-@pytest.fixture
-async def server():
-    async with FeedServer() as running:
-        yield running
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(trust_env=False) as made:
-        yield made
 
 
 @pytest.fixture
