@@ -91,6 +91,15 @@ def events(stream: BinaryIO) -> Iterator[Event]:
     return ijson.parse(stream, buf_size=BUF_SIZE, use_float=True)
 
 
+def object_events(stream: BinaryIO) -> Iterator[Event]:
+    """Events of a document that must be a JSON object, after its opening brace."""
+    found = events(stream)
+    _, event, _ = next(found)
+    if event != "start_map":
+        raise FeedFormatError(f"top level: expected a JSON object, found {kind(event)}")
+    return found
+
+
 def kind(event: str) -> str:
     """What a start or scalar event says the value is, for messages: 'an array', 'a string'."""
     return _KINDS.get(event, event)

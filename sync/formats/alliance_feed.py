@@ -57,12 +57,7 @@ class AllianceFeed(OnePass):
         seen: set[str] = set()
         index = 0
         try:
-            events = _json.events(self._stream)
-            _, event, _ = next(events)
-            if event != "start_map":
-                raise FeedFormatError(
-                    f"top level: expected a JSON object, found {_json.kind(event)}"
-                )
+            events = _json.object_events(self._stream)
             for event in events:
                 if event[0]:  # inside the value of `items`
                     builder.send(event)

@@ -170,12 +170,7 @@ class Popolo(OnePass):
         """(array, index, record) for every element of the known top-level arrays."""
         start = _json.skip_bom(self._stream, allow_utf8_bom=True)
         try:
-            events = _json.events(self._stream)
-            _, event, _ = next(events)
-            if event != "start_map":
-                raise FeedFormatError(
-                    f"top level: expected a JSON object, found {_json.kind(event)}"
-                )
+            events = _json.object_events(self._stream)
             for _, event, key in events:
                 if event != "map_key":
                     continue
