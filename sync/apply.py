@@ -182,18 +182,20 @@ class Applier:
                 connection, item, state, state.entity_id, None, updated_at, pending
             )
             return
-        entity_id = None if state.deleted else state.entity_id
-        entity_id = entity_id or await self._match(connection, item, record.columns)
-        if entity_id is None:
+        # A record deleted by a tombstone or a sweep comes back when its item does.
+        entity_id = state.entity_id or await self._match(connection, item, record.columns)
+        new = entity_id is None
+        if new:
             entity_id = await self._create(connection, item, record.columns)
             self.counts.created += 1
         else:
             await self._update(connection, item.type, entity_id, record.columns)
             self.counts.updated += 1
+        # A new record has no children, identifiers or sources yet: nothing to look up first.
         if record.children is not None:
-            await self._replace_children(connection, item, entity_id, record.children)
-        await self._identifiers(connection, item, entity_id)
-        await self._source(connection, item.type, entity_id, item.id)
+            await self._replace_children(connection, item, entity_id, record.children, new)
+        await self._identifiers(connection, item, entity_id, new)
+        await self._source(connection, item.type, entity_id, item.id, new)
         await self._remember(connection, item, state, entity_id, digest, updated_at, None)
         refs.by_item[key] = entity_id
 
@@ -260,10 +262,20 @@ class Applier:
         values |= {"updated_at": utcnow(), "deleted_at": None}
         await connection.execute(update(table).where(table.c.id == entity_id).values(values))
 
-    async def _replace_children(self, connection, item: Item, entity_id: int, rows) -> None:
+    async def _replace_children(self, connection, item: Item, entity_id: int, rows, new) -> None:
         """The feed says all of a record's periods, parties or participants: replace them."""
         table, parent = CHILDREN[item.type]
-        now = utcnow()
+        if not new:
+            await self._retire_children(connection, item, entity_id)
+        for row in rows:
+            child = await connection.scalar(
+                insert(table).values({**row, parent: entity_id}).returning(table.c.id)
+            )
+            if item.type == "member":
+                await self._source(connection, "membership_period", child, item.id, new=True)
+
+    async def _retire_children(self, connection, item: Item, entity_id: int) -> None:
+        table, parent = CHILDREN[item.type]
         if item.type == "member":
             # Periods are facts of their source; only this feed's own are replaced.
             owned = select(SOURCE.c.entity_id).where(
@@ -271,48 +283,44 @@ class Applier:
                 SOURCE.c.feed == self.feed.slug,
                 SOURCE.c.item_id == item.id,
             )
-            await connection.execute(
-                update(table)
-                .where(table.c.id.in_(owned), table.c.deleted_at.is_(None))
-                .values(deleted_at=now)
-            )
+            mine = table.c.id.in_(owned)
         else:
-            await connection.execute(
-                update(table)
-                .where(table.c[parent] == entity_id, table.c.deleted_at.is_(None))
-                .values(deleted_at=now)
-            )
-        for row in rows:
-            child = await connection.scalar(
-                insert(table).values({**row, parent: entity_id}).returning(table.c.id)
-            )
-            if item.type == "member":
-                await self._source(connection, "membership_period", child, item.id)
+            mine = table.c[parent] == entity_id
+        await connection.execute(
+            update(table).where(mine, table.c.deleted_at.is_(None)).values(deleted_at=utcnow())
+        )
 
-    async def _identifiers(self, connection, item: Item, entity_id: int) -> None:
+    async def _identifiers(self, connection, item: Item, entity_id: int, new: bool) -> None:
         wanted = [("feed:" + self.feed.slug, item.id)] + [
             (i["scheme"], i["value"])
             for i in item.data.get("identifiers") or []
             if i["scheme"] != "slug"  # names a hub record; its slug is its own column
         ]
-        taken = {
-            (row.scheme, row.value): row.entity_id
-            for row in await connection.execute(
-                select(IDENTIFIER).where(
-                    IDENTIFIER.c.entity_type == item.type,
-                    IDENTIFIER.c.value.in_([value for _, value in wanted]),
-                )
-            )
-        }
-        for scheme, value in dict.fromkeys(wanted):
-            if (scheme, value) not in taken:  # a key held by another record stays with it
-                await connection.execute(
-                    insert(IDENTIFIER).values(
-                        entity_type=item.type, entity_id=entity_id, scheme=scheme, value=value
+        # A new record was made because none of its identifiers was known: all are free.
+        taken = (
+            set()
+            if new
+            else {
+                (row.scheme, row.value)
+                for row in await connection.execute(
+                    select(IDENTIFIER.c.scheme, IDENTIFIER.c.value).where(
+                        IDENTIFIER.c.entity_type == item.type,
+                        IDENTIFIER.c.value.in_([value for _, value in wanted]),
                     )
                 )
+            }
+        )
+        rows = [  # a key held by another record stays with it
+            {"entity_type": item.type, "entity_id": entity_id, "scheme": scheme, "value": value}
+            for scheme, value in dict.fromkeys(wanted)
+            if (scheme, value) not in taken
+        ]
+        if rows:
+            await connection.execute(insert(IDENTIFIER), rows)
 
-    async def _source(self, connection, entity_type: str, entity_id: int, item_id: str) -> None:
+    async def _source(
+        self, connection, entity_type: str, entity_id: int, item_id: str, new: bool
+    ) -> None:
         values = {"url": self.feed.url, "retrieved_at": utcnow(), "run_id": self.run_id}
         where = (
             SOURCE.c.entity_type == entity_type,
@@ -320,8 +328,10 @@ class Applier:
             SOURCE.c.feed == self.feed.slug,
             SOURCE.c.item_id == item_id,
         )
-        changed = await connection.execute(update(SOURCE).where(*where).values(values))
-        if changed.rowcount == 0:
+        changed = (
+            None if new else await connection.execute(update(SOURCE).where(*where).values(values))
+        )
+        if changed is None or changed.rowcount == 0:
             await connection.execute(
                 insert(SOURCE).values(
                     entity_type=entity_type,

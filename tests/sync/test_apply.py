@@ -275,3 +275,16 @@ async def test_what_an_item_leaves_out_is_left_alone_and_an_explicit_null_clears
         )
     )
     assert (latitude, population) == (None, 99_000)
+
+
+async def test_an_item_sent_again_after_its_tombstone_brings_its_record_back(hub):
+    await hub.apply(organisation(home="slug:kaiserslautern"))
+    await hub.apply(Item("organisation", "wfk", {}, updated_at=T0, deleted=True))
+    back = await hub.apply(organisation(home="slug:kaiserslautern", description="wieder da"))
+    assert (back.counts.created, back.counts.updated) == (0, 1)
+    rows = await hub.rows(
+        select(tables.Organisation.slug, tables.Organisation.deleted_at).where(
+            tables.Organisation.description == "wieder da"
+        )
+    )
+    assert rows == [("wfk", None)]
