@@ -39,7 +39,7 @@ async def scheduling(engine: AsyncEngine, settings: Settings) -> AsyncIterator[S
         try:
             yield scheduler
         finally:
-            scheduler.stop()
+            await scheduler.stop()
 
 
 async def run_worker(settings: Settings) -> None:

@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store import feeds
@@ -110,14 +111,21 @@ def spec(**fields: Any) -> FeedSpec:
 async def save(engine: AsyncEngine, feed: FeedSpec) -> str:
     """Add the feed, or change it when its slug exists; returns "added" or "updated"."""
     values = feed.model_dump(mode="json")
+    try:
+        async with engine.begin() as connection:
+            existing = await connection.scalar(select(FEED.c.id).where(FEED.c.slug == feed.slug))
+            if existing is None:
+                await connection.execute(insert(FEED).values(values))
+                return "added"
+    except IntegrityError:
+        pass  # another process added it between our look and our insert: change it instead
     async with engine.begin() as connection:
-        existing = await connection.scalar(select(FEED.c.id).where(FEED.c.slug == feed.slug))
-        if existing is None:
-            await connection.execute(insert(FEED).values(values))
-            return "added"
-        values |= {"updated_at": utcnow(), "deleted_at": None}
-        await connection.execute(update(FEED).where(FEED.c.id == existing).values(values))
-        return "updated"
+        await connection.execute(
+            update(FEED)
+            .where(FEED.c.slug == feed.slug)
+            .values(values | {"updated_at": utcnow(), "deleted_at": None})
+        )
+    return "updated"
 
 
 async def listed(engine: AsyncEngine) -> list[feeds.Feed]:

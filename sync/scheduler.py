@@ -6,6 +6,7 @@ feed added with the CLI in another process is picked up at the next check. A fee
 after failures is skipped by its schedule until `next_eligible_at`; manual triggers ignore that.
 """
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -22,6 +23,7 @@ from . import config, runs
 log = logging.getLogger("alliance.sync.scheduler")
 FEED = feeds.Feed.__table__
 CHECK_EVERY = dt.timedelta(seconds=10)
+STOP_GRACE = dt.timedelta(seconds=30)
 
 
 class Scheduler:
@@ -38,6 +40,7 @@ class Scheduler:
         self.owner = owner or runs.worker_name()
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self._seen: tuple | None = None
+        self._running: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         """Reap, schedule every enabled feed, and run each once now (trigger `startup`)."""
@@ -56,8 +59,13 @@ class Scheduler:
         )
         self.scheduler.start()
 
-    def stop(self) -> None:
+    async def stop(self, grace: dt.timedelta = STOP_GRACE) -> None:
+        """Stop scheduling, then let runs under way finish (within `grace`) rather than cut
+        them off: a cancelled run could neither record how it ended nor release its lease."""
         self.scheduler.shutdown(wait=False)
+        if self._running:
+            log.info("waiting for %d run(s) to finish", len(self._running))
+            await asyncio.wait(self._running, timeout=grace.total_seconds())
 
     async def _check(self) -> None:
         """Reap dead runs; rebuild the jobs when feeds were added, changed or removed."""
@@ -107,4 +115,10 @@ class Scheduler:
         if rest_until is not None and as_utc(rest_until) > utcnow():
             log.info("feed %s rests after failures until %s", slug, rest_until)
             return
-        await runs.run(self.engine, slug, self.client, trigger=trigger, owner=self.owner)
+        # Shielded and tracked: shutting the scheduler down cancels this job, not the run.
+        run = asyncio.create_task(
+            runs.run(self.engine, slug, self.client, trigger=trigger, owner=self.owner)
+        )
+        self._running.add(run)
+        run.add_done_callback(self._running.discard)
+        await asyncio.shield(run)

@@ -30,16 +30,27 @@ async def running(databases):
 
 async def runs_of(database, slug: str) -> list:
     async with database.engine.connect() as connection:
-        return (await connection.execute(
-            select(RUN.c.trigger, RUN.c.status)
-            .join(FEED, FEED.c.id == RUN.c.feed_id).where(FEED.c.slug == slug)
-        )).all()
+        return (
+            await connection.execute(
+                select(RUN.c.trigger, RUN.c.status)
+                .join(FEED, FEED.c.id == RUN.c.feed_id)
+                .where(FEED.c.slug == slug)
+            )
+        ).all()
 
 
 async def add(database, server, slug, schedule="1s", **fields):
-    await config.save(database.engine, config.spec(
-        slug=slug, url=server.url(f"/{slug}"), format="alliance-feed/1", schedule=schedule,
-        allow_private=True, **fields))
+    await config.save(
+        database.engine,
+        config.spec(
+            slug=slug,
+            url=server.url(f"/{slug}"),
+            format="alliance-feed/1",
+            schedule=schedule,
+            allow_private=True,
+            **fields,
+        ),
+    )
 
 
 async def test_feeds_run_at_start_then_on_schedule_and_new_feeds_join(running):
@@ -52,7 +63,7 @@ async def test_feeds_run_at_start_then_on_schedule_and_new_feeds_join(running):
         await add(database, server, "b")  # as `alliance feeds add` would, from anywhere
         await asyncio.sleep(2.5)
     finally:
-        scheduler.stop()
+        await scheduler.stop()
     a_runs = await runs_of(database, "a")
     assert ("startup", "succeeded") in a_runs
     assert sum(t == "schedule" for t, _ in a_runs) >= 2
@@ -64,14 +75,17 @@ async def test_paused_and_resting_feeds_are_not_run_by_the_schedule(running):
     await add(database, server, "a", enabled=False)
     await add(database, server, "b")
     async with database.engine.begin() as connection:  # b failed lately and rests
-        await connection.execute(update(FEED).where(FEED.c.slug == "b").values(
-            next_eligible_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)))
+        await connection.execute(
+            update(FEED)
+            .where(FEED.c.slug == "b")
+            .values(next_eligible_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+        )
     scheduler = Scheduler(database.engine, client, check_every=dt.timedelta(seconds=0.5))
     await scheduler.start()
     try:
         await asyncio.sleep(2.5)
     finally:
-        scheduler.stop()
+        await scheduler.stop()
     assert await runs_of(database, "a") == []
     assert await runs_of(database, "b") == []
     assert server.count() == 0

@@ -1,0 +1,668 @@
+"""The sync as it runs in production: real `alliance sync` and `alliance worker` processes, a real
+database (SQLite file, or PostgreSQL when DATABASE_URL says so) and real feeds over loopback.
+
+QUALITY.md's fault table, rows "process killed mid-run" and "two workers, manual triggers during
+a scheduled run": a process killed with SIGKILL between two batches leaves exactly the batches
+it committed, its run is found `abandoned` by the reaper and the next run completes the feed;
+several schedulers and a stream of manual triggers never run one feed twice at once and never
+duplicate a row. Also: a worker stopped with SIGTERM ends what it was running, and a broken
+feeds file stops a worker with a message naming what is wrong.
+
+Every process is started from the venv that runs the tests, waited for with a deadline, and
+killed by its pid in `finally` if it is still there. The feed server runs in the test's event
+loop, so the test only ever waits asynchronously (polling), never with a blocking `wait()`.
+"""
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import distinct, func, select, text, update
+from sqlalchemy.engine import make_url
+
+from store import feeds, tables
+from store.tables import as_utc, utcnow
+from sync import config, runs
+from tests.conftest import ON_POSTGRES
+from tests.sync.feedserver import FeedServer, Request, Writer, respond
+
+from .server_process import ALLIANCE, clean_env
+
+RUN = feeds.SyncRun.__table__
+FEED = feeds.Feed.__table__
+FEED_ITEM = feeds.FeedItem.__table__
+MEMBER = tables.Member.__table__
+SOURCE = tables.Source.__table__
+IDENTIFIER = tables.Identifier.__table__
+
+ENDED = {"succeeded", "partial", "not_modified", "failed", "abandoned", "skipped_locked"}
+STOP_TIMEOUT = 10.0
+
+
+# ---- feeds ------------------------------------------------------------------------------------
+
+
+def member(prefix: str, i: int) -> dict:
+    """A city of the feed `prefix`; names (and so slugs) differ from every other feed's."""
+    return {
+        "type": "member",
+        "id": f"{prefix}-{i}",
+        "updated_at": "2026-11-20T10:00:00Z",
+        "data": {
+            "kind": "city",
+            "country": "DE",
+            "names": [{"value": f"{prefix.title()} Stadt {i}", "lang": "de", "kind": "official"}],
+        },
+    }
+
+
+def document(prefix: str, count: int) -> bytes:
+    return json.dumps(
+        {
+            "format": "alliance-feed/1",
+            "publisher": {"id": prefix, "name": prefix.title()},
+            "generated_at": "2026-11-25T08:00:00Z",
+            "complete": True,
+            "cursor": "c1",
+            "next": None,
+            "items": [member(prefix, i) for i in range(count)],
+        }
+    ).encode()
+
+
+def slowly(body: bytes, delay: float, answered: list[float]):
+    """A full answer, after `delay` seconds (the run is then certainly in its fetch); appends
+    when it answered to `answered`."""
+
+    async def handler(request: Request, writer: Writer) -> None:
+        await asyncio.sleep(delay)
+        answered.append(time.monotonic())
+        await respond(200, body)(request, writer)
+
+    return handler
+
+
+# ---- processes --------------------------------------------------------------------------------
+
+
+@dataclass
+class Processes:
+    """`alliance` processes started by one test, each logging to its own file."""
+
+    folder: Path
+    env: dict[str, str]
+    started: list[tuple[subprocess.Popen, Path, list[str]]] = field(default_factory=list)
+
+    def start(self, *args: str, **extra_env: str) -> subprocess.Popen:
+        log_path = self.folder / f"{len(self.started):02d}-{args[0]}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [str(ALLIANCE), *args],
+                env={**self.env, "PYTHONFAULTHANDLER": "1", **extra_env},
+                cwd=self.folder,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.started.append((process, log_path, list(args)))
+        return process
+
+    def log(self, process: subprocess.Popen) -> str:
+        for started, log_path, _ in self.started:
+            if started is process:
+                return log_path.read_text(encoding="utf-8", errors="replace")
+        raise KeyError(process.pid)
+
+    def kill_all(self) -> None:
+        """Kill, by pid, every process of this test that is still running."""
+        for process, _, _ in self.started:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=STOP_TIMEOUT)
+
+
+@pytest.fixture
+def processes(tmp_path) -> Iterator[Processes]:
+    made = Processes(tmp_path, {})
+    try:
+        yield made
+    finally:
+        made.kill_all()
+
+
+async def exited(process: subprocess.Popen, timeout: float) -> int | None:
+    """The exit code once the process ended, or None if it is still running after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return process.poll()
+
+
+async def terminate(processes: Processes, *stopping: subprocess.Popen) -> tuple[list, str]:
+    """SIGTERM each process and wait up to STOP_TIMEOUT for all; return their exit codes (None:
+    still running) and, for a process that hangs, its threads' stacks: it gets SIGABRT, which
+    makes faulthandler (PYTHONFAULTHANDLER=1) print them to its log."""
+    for process in stopping:
+        os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    codes = [await exited(p, max(0.0, deadline - time.monotonic())) for p in stopping]
+    report = []
+    for process, code in zip(stopping, codes, strict=True):
+        if code is None:
+            os.kill(process.pid, signal.SIGABRT)
+            await exited(process, STOP_TIMEOUT)
+            log = processes.log(process)
+            report.append(
+                f"pid {process.pid} still ran {STOP_TIMEOUT:.0f} s after SIGTERM; its log ends:\n"
+                + log[max(log.rfind("Scheduler has been shut down") - 200, 0) :][-6000:]
+            )
+    return codes, "\n".join(report)
+
+
+async def finished(processes: Processes, process: subprocess.Popen, timeout: float = 60.0) -> str:
+    """Wait for `process` to end; return its log. A process that does not end fails the test."""
+    code = await exited(process, timeout)
+    if code is None:
+        os.kill(process.pid, signal.SIGKILL)
+        await exited(process, STOP_TIMEOUT)
+        pytest.fail(
+            f"pid {process.pid} did not exit within {timeout:.0f} s:\n{processes.log(process)}"
+        )
+    return processes.log(process)
+
+
+async def until(
+    condition,
+    what: str,
+    timeout: float,
+    alive: subprocess.Popen | None = None,
+    processes: Processes | None = None,
+):
+    """Poll the async `condition` until it returns something truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = await condition()
+        if found:
+            return found
+        if alive is not None and alive.poll() is not None:
+            pytest.fail(
+                f"the process ended ({alive.returncode}) before {what}:\n{processes.log(alive)}"
+            )
+        await asyncio.sleep(0.05)
+    pytest.fail(f"not within {timeout:.0f} s: {what}")
+
+
+# ---- the database -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def database(databases):
+    return await databases.create()
+
+
+async def scalar(database, statement):
+    async with database.engine.connect() as connection:
+        return await connection.scalar(statement)
+
+
+async def rows(database, statement) -> list:
+    async with database.engine.connect() as connection:
+        return (await connection.execute(statement)).all()
+
+
+async def count(database, table, *where) -> int:
+    return await scalar(database, select(func.count()).select_from(table).where(*where))
+
+
+async def runs_of(database, slug: str | None = None) -> list:
+    query = select(RUN, FEED.c.slug).join(FEED, FEED.c.id == RUN.c.feed_id).order_by(RUN.c.id)
+    if slug is not None:
+        query = query.where(FEED.c.slug == slug)
+    return await rows(database, query)
+
+
+async def feed_row(database, slug: str):
+    return (await rows(database, select(FEED).where(FEED.c.slug == slug)))[0]
+
+
+async def held_by_the_feed(database, slug: str) -> dict[str, int]:
+    """What the feed's batches left: feed_item rows, the members, sources and identifiers."""
+    feed_id = await scalar(database, select(FEED.c.id).where(FEED.c.slug == slug))
+    member_ids = select(FEED_ITEM.c.entity_id).where(
+        FEED_ITEM.c.feed_id == feed_id, FEED_ITEM.c.entity_type == "member"
+    )
+    return {
+        "feed_item": await count(database, FEED_ITEM, FEED_ITEM.c.feed_id == feed_id),
+        "distinct keys": await scalar(
+            database,
+            select(func.count()).select_from(
+                select(FEED_ITEM.c.item_type, FEED_ITEM.c.item_id)
+                .where(FEED_ITEM.c.feed_id == feed_id)
+                .distinct()
+                .subquery()
+            ),
+        ),
+        "members": await count(database, MEMBER, MEMBER.c.id.in_(member_ids)),
+        "distinct members": await scalar(
+            database,
+            select(func.count(distinct(FEED_ITEM.c.entity_id))).where(
+                FEED_ITEM.c.feed_id == feed_id, FEED_ITEM.c.entity_type == "member"
+            ),
+        ),
+        "sources": await count(database, SOURCE, SOURCE.c.feed == slug),
+        "identifiers": await count(database, IDENTIFIER, IDENTIFIER.c.scheme == f"feed:{slug}"),
+    }
+
+
+def table_of(found: list) -> str:
+    return "\n".join(
+        f"  run {r.id} {r.slug} {r.trigger:8} {r.status:15} owner={r.owner} "
+        f"start={r.started_at} end={r.finished_at} seen={r.items_seen} error={r.error}"
+        for r in found
+    )
+
+
+# ---- 1. killed mid-run ------------------------------------------------------------------------
+
+BIG = 3_000  # six batches of runs.BATCH (500): applying them takes seconds on either database
+
+
+async def test_a_sync_killed_mid_run_leaves_whole_batches_and_the_next_run_completes(
+    database, processes, tmp_path
+):
+    # given: a feed of BIG members, and `alliance sync` applying it in a process of its own
+    assert BIG % runs.BATCH == 0 and BIG // runs.BATCH >= 4
+    processes.env = clean_env(DATABASE_URL=database.url)
+    async with FeedServer() as server:
+        server.route("/big", respond(200, document("gross", BIG)))
+        await config.save(
+            database.engine,
+            config.spec(
+                slug="big", url=server.url("/big"), format="alliance-feed/1", allow_private=True
+            ),
+        )
+        syncing = processes.start("sync", "big")
+
+        # when: it is killed (SIGKILL: no cleanup at all) once a first batch is committed
+        async def progressed():
+            found = await runs_of(database, "big")
+            return found and found[0].items_seen > 0
+
+        await until(progressed, "the run committed a first batch", 60, syncing, processes)
+        os.kill(syncing.pid, signal.SIGKILL)
+        assert await exited(syncing, STOP_TIMEOUT) == -signal.SIGKILL
+
+        # then: the store holds exactly the committed batches, as the run's progress says
+        (killed,) = await runs_of(database, "big")
+        held = await held_by_the_feed(database, "big")
+        print(f"killed after {killed.items_seen} of {BIG} items; the store holds {held}")
+        assert killed.status == "running" and killed.finished_at is None
+        assert 0 < killed.items_seen < BIG, (
+            f"the run was not stopped mid-run ({killed.items_seen} of {BIG} items seen)"
+        )
+        assert killed.items_seen % runs.BATCH == 0, killed.items_seen  # progress is per batch
+        assert killed.created == killed.items_seen
+        assert held == dict.fromkeys(held, killed.items_seen), (
+            f"a half-applied batch: the run's progress says {killed.items_seen} items, "
+            f"the store holds {held}"
+        )
+        assert await count(database, MEMBER) == killed.items_seen  # nothing outside the feed
+
+        # and: its lease outlives it until the TTL, so a new run cannot start behind its back
+        feed = await feed_row(database, "big")
+        assert feed.lease_owner == killed.owner
+        assert as_utc(feed.lease_until) > utcnow()
+        blocked = processes.start("sync", "big")
+        said = await finished(processes, blocked)
+        assert blocked.returncode == 0, said
+        assert (await runs_of(database, "big"))[-1].status == "skipped_locked", said
+
+        # when: the reaper looks. Its default grace is 2 × the lease TTL (2 min) after the last
+        # heartbeat; grace=0 is that wait, taken at once.
+        assert await runs.reap(database.engine, grace=dt.timedelta(0)) == 1
+
+        # then: the killed run is `abandoned`, and nothing else changed
+        killed_now = (await runs_of(database, "big"))[0]
+        assert killed_now.status == "abandoned", table_of(await runs_of(database, "big"))
+        assert killed_now.finished_at is not None and "heartbeat" in killed_now.error
+        assert await held_by_the_feed(database, "big") == held
+
+        # when: the lease has expired (what waiting out its 60 s TTL would do: the dead process
+        # can no longer extend it) and `alliance sync big` runs again
+        async with database.engine.begin() as connection:
+            await connection.execute(
+                update(FEED)
+                .where(FEED.c.slug == "big")
+                .values(lease_until=utcnow() - dt.timedelta(seconds=1))
+            )
+        again = processes.start("sync", "big")
+        said = await finished(processes, again, timeout=120)
+
+        # then: it completes the feed, keeps what the killed run committed, and every item is
+        # in the store exactly once
+        assert again.returncode == 0, said
+        last = (await runs_of(database, "big"))[-1]
+        assert last.status == "succeeded", table_of(await runs_of(database, "big"))
+        assert (last.items_seen, last.created, last.unchanged, last.updated) == (
+            BIG,
+            BIG - killed.items_seen,
+            killed.items_seen,
+            0,
+        )
+        assert await held_by_the_feed(database, "big") == dict.fromkeys(held, BIG)
+        assert await count(database, MEMBER) == BIG
+        assert (await feed_row(database, "big")).lease_owner is None
+
+
+# ---- 2. two workers and manual triggers -------------------------------------------------------
+
+WORKER_FEEDS = {"alpha": 150, "beta": 150, "gamma": 150}  # about 0.5 s of applying each
+RUN_FOR = 16.0  # seconds the workers run once both are ready
+MANUAL = [
+    ["alpha"],
+    ["beta"],
+    ["gamma"],
+    ["alpha", "beta", "gamma"],
+    ["alpha"],
+    ["beta"],
+    ["gamma"],
+    ["alpha", "gamma"],
+    ["beta"],
+    ["alpha", "beta", "gamma"],
+]
+
+
+def feeds_toml(server: FeedServer, schedule: str = "2s") -> str:
+    return "".join(
+        f'[feeds.{slug}]\nurl = "{server.url("/" + slug)}"\nformat = "alliance-feed/1"\n'
+        f'schedule = "{schedule}"\nallow_private = true\n\n'
+        for slug in WORKER_FEEDS
+    )
+
+
+def json_lines(text: str) -> list[dict]:
+    found = []
+    for line in text.splitlines():
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return found
+
+
+async def ready(processes: Processes, worker: subprocess.Popen) -> None:
+    async def said_running():
+        return any(
+            e.get("msg", "").startswith("worker running") for e in json_lines(processes.log(worker))
+        )
+
+    await until(said_running, f"worker {worker.pid} says it is running", 60, worker, processes)
+
+
+def overlaps(found: list) -> list[tuple]:
+    """Pairs of runs of one feed that did work at the same time (an unfinished run never ends)."""
+    working = sorted(
+        (r for r in found if r.status != "skipped_locked"), key=lambda r: as_utc(r.started_at)
+    )
+    return [
+        (a.id, b.id)
+        for a, b in zip(working, working[1:], strict=False)
+        if a.finished_at is None or as_utc(a.finished_at) > as_utc(b.started_at)
+    ]
+
+
+async def test_two_workers_and_manual_triggers_run_each_feed_once_at_a_time_without_duplicates(
+    database, processes, tmp_path
+):
+    async with FeedServer() as server:
+        for slug, size in WORKER_FEEDS.items():
+            server.route(f"/{slug}", respond(200, document(slug, size)))
+        feeds_file = tmp_path / "feeds.toml"
+        feeds_file.write_text(feeds_toml(server), encoding="utf-8")
+        processes.env = clean_env(
+            DATABASE_URL=database.url,
+            ALLIANCE_LOG_FORMAT="json",
+            ALLIANCE_FEEDS_FILE=str(feeds_file),
+        )
+
+        # given: two workers scheduling every feed every 2 s. The second starts once the first
+        # saved the declared feeds: two workers saving them at the same moment is the race of
+        # `test_two_workers_started_together_with_one_feeds_file_both_start`, not this test's.
+        workers = []
+        for _ in range(2):
+            workers.append(processes.start("worker"))
+            await ready(processes, workers[-1])
+
+        # when: ten `alliance sync` commands come in while they run, one a second
+        started = time.monotonic()
+        manual = []
+        for slugs in MANUAL:
+            manual.append((processes.start("sync", *slugs), slugs))
+            await asyncio.sleep(1.0)
+        for process, slugs in manual:
+            said = await finished(processes, process)
+            assert process.returncode == 0, f"`alliance sync {' '.join(slugs)}`:\n{said}"
+        await asyncio.sleep(max(0.0, RUN_FOR - (time.monotonic() - started)))
+
+        # and: the workers are stopped with SIGTERM while one of them is in a run (a stop in a
+        # deployment does not wait for a quiet moment either)
+        pids = {str(worker.pid) for worker in workers}
+
+        async def worker_mid_run():
+            return [
+                r
+                for r in await runs_of(database)
+                if r.status == "running" and r.owner.split(":")[1] in pids
+            ]
+
+        await until(worker_mid_run, "a worker is in a run", 15)
+        for worker in workers:
+            assert worker.poll() is None, f"worker {worker.pid} died:\n{processes.log(worker)}"
+        codes, hung = await terminate(processes, *workers)  # asserted last: the data first
+
+    # then: per feed, the runs that did work never overlapped
+    every = await runs_of(database)
+    for slug in WORKER_FEEDS:
+        found = [r for r in every if r.slug == slug]
+        counted = Counter((r.trigger, r.status) for r in found)
+        print(f"{slug}: {len(found)} runs: {dict(sorted(counted.items()))}")
+        assert not overlaps(found), f"{slug}: runs {overlaps(found)} overlap:\n{table_of(found)}"
+
+    # and: every manual trigger left its run, and both workers ran feeds
+    manual_runs = [r for r in every if r.trigger == "manual"]
+    assert len(manual_runs) == sum(len(slugs) for slugs in MANUAL), table_of(manual_runs)
+    for worker in workers:
+        mine = [r for r in every if r.owner.split(":")[1] == str(worker.pid)]
+        assert mine, f"worker {worker.pid} left no run:\n{table_of(every)}"
+
+    # and: no duplicate rows: one member and one feed_item per item served, per feed
+    for slug, size in WORKER_FEEDS.items():
+        held = await held_by_the_feed(database, slug)
+        assert held == dict.fromkeys(held, size), f"{slug}: served {size} items, holds {held}"
+    assert await count(database, MEMBER) == sum(WORKER_FEEDS.values())
+
+    # and: the lease kept them apart: runs were refused, or each feed ran several times in turn
+    statuses = Counter(r.status for r in every)
+    print(f"statuses: {dict(statuses)}")
+    for slug in WORKER_FEEDS:
+        done = [r for r in every if r.slug == slug and r.status == "succeeded"]
+        assert len(done) >= 3 or statuses["skipped_locked"] > 0, table_of(every)
+
+    # and: no run failed (e.g. `database is locked` under concurrent writers) ...
+    failed = [r for r in every if r.status == "failed"]
+    assert not failed, f"runs failed:\n{table_of(failed)}"
+
+    # and: SIGTERM stopped both workers within 10 s, cleanly ...
+    assert codes == [0, 0], f"the workers' exit codes after SIGTERM: {codes}\n{hung}"
+
+    # ... and every run ended, with a known status, its worker stopped or not
+    unended = [r for r in every if r.status not in ENDED or r.finished_at is None]
+    assert not unended, f"runs that never ended:\n{table_of(unended)}"
+
+
+# ---- 2c. two workers started together ----------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def feed_table_write_locked(database) -> AsyncIterator[None]:
+    """Hold a write lock that keeps every writer of `feed` waiting (reads go on), until exit."""
+    if ON_POSTGRES:
+        async with database.engine.connect() as connection:
+            async with connection.begin() as transaction:
+                # EXCLUSIVE: SELECTs go on, INSERT and UPDATE wait
+                await connection.execute(text("LOCK TABLE feed IN EXCLUSIVE MODE"))
+                yield
+                await transaction.commit()
+        return
+    path = make_url(database.url).database
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")  # the write lock; WAL readers go on
+        yield
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+async def writers_waiting(database) -> int:
+    """PostgreSQL: how many sessions of this database wait for a lock."""
+    return await scalar(
+        database,
+        text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ),
+    )
+
+
+async def test_two_workers_started_together_with_one_feeds_file_both_start(
+    database, processes, tmp_path
+):
+    # given: one feeds file for two workers, as a scaled deployment starts them
+    async with FeedServer() as server:
+        server.route("/one", respond(200, document("eins", 3)))
+        feeds_file = tmp_path / "feeds.toml"
+        feeds_file.write_text(
+            f'[feeds.one]\nurl = "{server.url("/one")}"\nformat = "alliance-feed/1"\n'
+            'schedule = "1h"\nallow_private = true\n',
+            encoding="utf-8",
+        )
+        processes.env = clean_env(
+            DATABASE_URL=database.url,
+            ALLIANCE_LOG_FORMAT="json",
+            ALLIANCE_FEEDS_FILE=str(feeds_file),
+        )
+
+        # when: both save the declared feed at the same moment. A write lock held by the test
+        # lines them up: both look for the feed (reads go on) and both wait to write it.
+        async with feed_table_write_locked(database):
+            workers = [processes.start("worker"), processes.start("worker")]
+            if ON_POSTGRES:
+
+                async def both_wait():
+                    return await writers_waiting(database) >= 2
+
+                await until(both_wait, "both workers wait to write the feed", 30)
+            else:  # SQLite shows no waiters: give both time to start (~1 s) and to read
+                await asyncio.sleep(5.0)  # well within their busy_timeout (10 s)
+
+        # then: both start and schedule the feed, which exists once
+        for worker in workers:
+            await ready(processes, worker)
+        assert await count(database, FEED, FEED.c.slug == "one") == 1
+        await terminate(processes, *workers)
+
+
+# ---- 2b. a worker stopped mid-run -------------------------------------------------------------
+
+
+async def test_a_worker_stopped_with_sigterm_mid_run_ends_that_run_and_frees_the_feed(
+    database, processes, tmp_path
+):
+    # given: a worker whose feed answers after 3 s, so a SIGTERM certainly lands mid-run
+    async with FeedServer() as server:
+        answered: list[float] = []
+        server.route("/slow", slowly(document("langsam", 10), delay=3.0, answered=answered))
+        feeds_file = tmp_path / "feeds.toml"
+        feeds_file.write_text(
+            f'[feeds.slow]\nurl = "{server.url("/slow")}"\nformat = "alliance-feed/1"\n'
+            'schedule = "1h"\nallow_private = true\n',
+            encoding="utf-8",
+        )
+        processes.env = clean_env(
+            DATABASE_URL=database.url,
+            ALLIANCE_LOG_FORMAT="json",
+            ALLIANCE_FEEDS_FILE=str(feeds_file),
+        )
+        worker = processes.start("worker")
+
+        async def running():
+            return [r for r in await runs_of(database, "slow") if r.status == "running"]
+
+        await until(running, "the worker's startup run is running", 60, worker, processes)
+        assert not answered  # the feed has not answered yet: the run is certainly mid-run
+
+        # when: the worker is told to stop
+        (code,), hung = await terminate(processes, worker)
+        assert code == 0, f"exit code {code} after SIGTERM:\n{hung or processes.log(worker)}"
+
+    # then: its run ended (finished, or recorded as stopped), and the feed's lease is free,
+    # so another worker can run the feed now, not a TTL later
+    found = await runs_of(database, "slow")
+    assert all(r.status in ENDED and r.finished_at is not None for r in found), (
+        f"a run left `running` by a worker that stopped normally:\n{table_of(found)}\n"
+        f"{processes.log(worker)[-3000:]}"
+    )
+    feed = await feed_row(database, "slow")
+    assert feed.lease_owner is None or as_utc(feed.lease_until) <= utcnow(), (
+        f"the stopped worker still holds the lease until {feed.lease_until}"
+    )
+
+
+# ---- 3. a broken feeds file -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "needles"),
+    [
+        ('[feeds.wfk\nurl = "https://example.org/f.json"\n', ["feeds.toml", "line 1"]),
+        (
+            '[feeds.wfk]\nurl = "https://example.org/f.json"\nformat = "rss/2"\n',
+            ["wfk", "format", "alliance-feed/1"],  # the feed, the field, what it may be
+        ),
+        (
+            '[feeds.wfk]\nurl = "https://example.org/f.json"\nformat = "csv"\nschedul = "1h"\n',
+            ["wfk", "schedul"],
+        ),
+    ],
+    ids=["invalid-toml", "unknown-format", "unknown-field"],
+)
+async def test_a_worker_with_a_broken_feeds_file_exits_naming_the_problem(
+    database, processes, tmp_path, content, needles
+):
+    # given
+    feeds_file = tmp_path / "feeds.toml"
+    feeds_file.write_text(content, encoding="utf-8")
+    processes.env = clean_env(DATABASE_URL=database.url, ALLIANCE_FEEDS_FILE=str(feeds_file))
+
+    # when
+    worker = processes.start("worker")
+    said = " ".join((await finished(processes, worker, timeout=30)).split())
+
+    # then: it stops, says what is wrong where, and saved nothing
+    assert worker.returncode not in (0, None), said
+    for needle in needles:
+        assert needle in said, f"{needle!r} not in: {said}"
+    assert "Traceback" not in said, said
+    assert await count(database, FEED) == 0
