@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import platform
-import secrets
 import signal
 import socket
 import subprocess
@@ -25,12 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from scratch_db import create_postgres, drop_postgres  # bench/ is on the path when run
 
 from store import migrate, synthetic
-from store.config import StoreSettings, async_database_url
+from store.config import StoreSettings
 from store.db import create_engine
 
 BENCH = Path(__file__).resolve().parent
@@ -101,27 +98,6 @@ def count_objects(answer: dict, expected_members: int, edges: bool) -> dict[str,
 
 
 # --- the database ----------------------------------------------------------------------------
-
-
-async def _admin(admin_url: str, statement: str) -> None:
-    # CREATE/DROP DATABASE cannot run inside a transaction.
-    engine = create_async_engine(async_database_url(admin_url), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-async def create_postgres(admin_url: str) -> tuple[str, str]:
-    name = f"alliance_bench_{secrets.token_hex(6)}"
-    await _admin(admin_url, f'CREATE DATABASE "{name}"')
-    url = make_url(async_database_url(admin_url)).set(database=name)
-    return name, url.render_as_string(hide_password=False)
-
-
-async def drop_postgres(admin_url: str, name: str) -> None:
-    await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def migrate_and_fill(url: str, members: int) -> None:

@@ -23,7 +23,6 @@ import platform
 import random
 import re
 import resource
-import secrets
 import shutil
 import signal
 import subprocess
@@ -33,6 +32,8 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+
+from scratch_db import create_postgres, drop_postgres  # bench/ is on the path when run
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -954,36 +955,6 @@ def curve(progress: list[dict], total: int, steps: int = 10) -> str:
 
 
 # --- the databases ------------------------------------------------------------------------------
-
-
-async def _admin(admin_url: str, statement: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from store.config import async_database_url
-
-    # CREATE/DROP DATABASE cannot run inside a transaction.
-    engine = create_async_engine(async_database_url(admin_url), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-async def create_postgres(admin_url: str) -> tuple[str, str]:
-    from sqlalchemy.engine import make_url
-
-    from store.config import async_database_url
-
-    name = f"alliance_bench_{secrets.token_hex(6)}"
-    await _admin(admin_url, f'CREATE DATABASE "{name}"')
-    url = make_url(async_database_url(admin_url)).set(database=name)
-    return name, url.render_as_string(hide_password=False)
-
-
-async def drop_postgres(admin_url: str, name: str) -> None:
-    await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _with_engine(url: str, work):
