@@ -96,6 +96,7 @@ class Applier:
     seen: set[tuple[str, str]] = field(default_factory=set)
     states: dict[tuple[str, str], State] = field(default_factory=dict)
     locked: dict[tuple[str, int], set[str]] = field(default_factory=dict)
+    _live: dict[tuple[str, str], int] | None = None
 
     async def load(self, connection: AsyncConnection) -> None:
         rows = await connection.execute(
@@ -154,11 +155,15 @@ class Applier:
         return [Issue("resolve", s.pending["reason"], key[0], key[1]) for key, s in waiting]
 
     def _by_item(self) -> dict[tuple[str, str], int]:
-        return {
-            key: state.entity_id
-            for key, state in self.states.items()
-            if state.entity_id is not None and not state.deleted
-        }
+        """Live records of this feed by item, built once and kept current as items apply
+        (rebuilding it for every batch made a large feed's cost grow with its square)."""
+        if self._live is None:
+            self._live = {
+                key: state.entity_id
+                for key, state in self.states.items()
+                if state.entity_id is not None and not state.deleted
+            }
+        return self._live
 
     async def _apply_one(self, connection: AsyncConnection, refs: References, item: Item) -> None:
         key = (item.type, item.id)
@@ -377,6 +382,8 @@ class Applier:
         state.entity_id, state.content_hash = entity_id, digest
         state.source_updated_at, state.pending = updated_at, pending
         state.deleted = item.deleted
+        if item.deleted:
+            self._by_item().pop((item.type, item.id), None)
 
     async def sweep(self, connection: AsyncConnection, keys: Iterable[tuple[str, str]]) -> int:
         """Soft-delete the records of items a complete snapshot no longer lists."""
@@ -392,6 +399,7 @@ class Applier:
                 update(FEED_ITEM).where(FEED_ITEM.c.id == state.row_id).values(deleted_at=now)
             )
             state.deleted = True
+            self._by_item().pop(key, None)
             swept += 1
         self.counts.deleted += swept
         return swept

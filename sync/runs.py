@@ -166,8 +166,6 @@ class Run:
 
     async def execute(self, client: httpx.AsyncClient) -> str:
         """Fetch, parse and apply every page; return how the run ended."""
-        async with self.transaction() as connection:
-            await self.applier.load(connection)
         feed = self.feed
         limits = Limits(
             connect_timeout=feed.connect_timeout,
@@ -198,6 +196,9 @@ class Run:
             if fetched.status == 304:
                 return RunStatus.NOT_MODIFIED
             if first:
+                # Only now: a 304 must not pay for reading every item the feed ever sent.
+                async with self.transaction() as connection:
+                    await self.applier.load(connection)
                 etag, last_modified = fetched.etag, fetched.last_modified
             first = False
             self.bytes += fetched.bytes
