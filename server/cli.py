@@ -218,6 +218,9 @@ def feeds_add(
     allow_private: Annotated[
         bool, typer.Option(help="Allow loopback and private addresses (tests, intranets).")
     ] = False,
+    allow_link_local: Annotated[
+        bool, typer.Option(help="Allow link-local and cloud metadata addresses (169.254.x.x).")
+    ] = False,
 ) -> None:
     """Add a feed, or change the one with this slug."""
     try:
@@ -230,6 +233,7 @@ def feeds_add(
             headers=_pairs(header, "header"),
             options=_pairs(option, "option"),
             allow_private=allow_private,
+            allow_link_local=allow_link_local,
         )
     except SyncError as exc:
         err.print(f"[red]error:[/red] {exc}")

@@ -67,6 +67,7 @@ class Feed(Record, table=True):
     deadline: float = 60.0
     max_bytes: int = 50 * 1024 * 1024
     allow_private: bool = False
+    allow_link_local: bool = False
     allow_cross_host_redirects: bool = False
     max_delete_share: float = 0.2
     max_bad_share: float = 0.5

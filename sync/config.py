@@ -70,6 +70,7 @@ class FeedSpec(BaseModel):
     deadline: float = Field(default=60.0, gt=0)
     max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     allow_private: bool = False
+    allow_link_local: bool = False  # link-local and cloud metadata: never by allow_private
     allow_cross_host_redirects: bool = False
     max_delete_share: float = Field(default=0.2, ge=0, le=1)
     max_bad_share: float = Field(default=0.5, ge=0, le=1)

@@ -1,19 +1,29 @@
 """Fetch one URL of a partner feed, safely (FEEDS.md, step 2 "Fetch").
 
-- **SSRF guard.** Only `http` and `https`. The host is resolved without blocking the loop
-  (`loop.getaddrinfo`) and the fetch is refused if ANY address it resolves to is not a public
-  unicast address: loopback, private, link-local, CGNAT, unique-local, multicast, reserved,
-  unspecified, IPv4 embedded in IPv6 (mapped, 6to4, Teredo, NAT64) that is one of those, or a
-  cloud metadata address. `Policy(allow_private=True)` lifts this (the demo and the tests).
+- **SSRF guard, on every hop** (the first URL, each redirect, each `next` page). Only `http`
+  and `https`. The host is resolved without blocking the loop (`loop.getaddrinfo`) and the fetch
+  is refused if ANY address it resolves to is not a public unicast address: loopback, private,
+  link-local, CGNAT, unique-local, multicast, reserved, unspecified, IPv4 embedded in IPv6
+  (mapped, 6to4, Teredo, NAT64) that is one of those, or a cloud metadata address.
+  `Policy(allow_private=True)` lifts this for all of them (the demo and the tests) but for
+  link-local and cloud metadata addresses, which are where a cloud host hands out its
+  credentials: only `Policy(allow_link_local=True)`, a choice of its own, lifts those.
 - **The connection is pinned to the checked address** (no DNS-rebinding window): the request
   goes to the resolved IP itself, with the original `Host` header and, for https, the original
   name for SNI and certificate verification (httpcore's `sni_hostname` extension). A name that
   resolves to a public address for our check and to 127.0.0.1 a moment later cannot steer us.
   Caveat: if the caller's client sends requests through a proxy, the proxy connects, and only
   the proxy's own rules apply to where it goes.
-- **Redirects by hand**, each hop through the same guard, at most `max_redirects`, never to
-  another host unless allowed; the caller's headers (which may carry a feed's secret) are not
-  sent to another host or over a downgrade from https to http.
+- **One origin per feed.** The feed's origin is the scheme, host and port of its URL; a
+  `next` page is fetched with `origin` set to the feed's URL. Every hop, redirect or page, must
+  be on that origin unless `Policy.allow_cross_host_redirects` says otherwise: a `next` page or
+  redirect on another port of the same host is another origin, refused like another host, and
+  so is a step down from https to http. The one step that stays on the origin is the upgrade of
+  an http origin on port 80 to https on port 443 of the same host (as httpx and requests treat
+  it). The caller's headers (which may carry a feed's secret) go only to the feed's origin:
+  a hop elsewhere, when allowed, goes without them.
+- **Redirects by hand**, each hop through the same guard and origin rule, at most
+  `max_redirects`.
 - **One deadline** over everything: resolving, connecting, retries, their waits, the whole body.
 - **Retries** on connect errors, 429 and 5xx only, with jittered exponential backoff, honouring
   `Retry-After`. A connection that breaks before any byte of the body arrived is retried like a
@@ -53,6 +63,7 @@ log = logging.getLogger("alliance.sync.fetch")
 _SPOOL_BYTES = 1024 * 1024  # a body stays in memory up to this size, then goes to disk
 _PIECE_BYTES = 64 * 1024  # the largest decoded piece ever held at once
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _CODINGS = {"gzip", "x-gzip", "deflate"}  # all inflated by zlib; wbits 47 reads gzip or zlib
 
 # Named on their own so the message says "metadata" (most are in refused ranges anyway).
@@ -62,13 +73,13 @@ _METADATA = {
 }
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")  # Python's is_private leaves it out
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_FLAGS = (
-    ("is_loopback", "a loopback"),
-    ("is_link_local", "a link-local"),
-    ("is_multicast", "a multicast"),
-    ("is_unspecified", "an unspecified"),
-    ("is_private", "a private"),
-    ("is_reserved", "a reserved"),
+_FLAGS = (  # the `ipaddress` flag, what it is called, the Policy setting that lifts it
+    ("is_loopback", "a loopback", "allow_private"),
+    ("is_link_local", "a link-local", "allow_link_local"),
+    ("is_multicast", "a multicast", "allow_private"),
+    ("is_unspecified", "an unspecified", "allow_private"),
+    ("is_private", "a private", "allow_private"),
+    ("is_reserved", "a reserved", "allow_private"),
 )
 
 
@@ -85,8 +96,9 @@ class Limits:
 
 @dataclass(frozen=True)
 class Policy:
-    allow_private: bool = False  # loopback, private, link-local, CGNAT, unique-local, metadata ...
-    allow_cross_host_redirects: bool = False
+    allow_private: bool = False  # loopback, private, CGNAT, unique-local ...: not link-local
+    allow_link_local: bool = False  # link-local (169.254.0.0/16, fe80::/10) and cloud metadata
+    allow_cross_host_redirects: bool = False  # redirects and `next` pages to another origin
     max_redirects: int = 5
 
 
@@ -123,17 +135,25 @@ async def fetch(
     client: httpx.AsyncClient,
     url: str,
     *,
+    origin: str | None = None,
     headers: Mapping[str, str] | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
     limits: Limits = Limits(),
     policy: Policy = Policy(),
 ) -> Fetched:
-    """GET `url` within `limits` and `policy`; raise a `FetchError` (one line naming the URL)."""
+    """GET `url` within `limits` and `policy`; raise a `FetchError` (one line naming the URL).
+
+    `origin` is the URL of the feed when `url` is one of its `next` pages (default: `url`):
+    `headers` are sent only to its origin, and a `url` on another origin is refused unless
+    `policy.allow_cross_host_redirects`."""
     progress = _Progress(_parse(url))
+    home = _parse(origin) if origin else progress.url
     try:
         async with asyncio.timeout(limits.deadline) as deadline:
-            return await _fetch(client, progress, headers, etag, last_modified, limits, policy)
+            return await _fetch(
+                client, progress, home, headers, etag, last_modified, limits, policy
+            )
     except TimeoutError:
         if not deadline.expired():
             raise
@@ -146,6 +166,7 @@ async def fetch(
 async def _fetch(
     client: httpx.AsyncClient,
     progress: _Progress,
+    home: httpx.URL,
     headers: Mapping[str, str] | None,
     etag: str | None,
     last_modified: str | None,
@@ -155,6 +176,11 @@ async def _fetch(
     loop = asyncio.get_running_loop()
     give_up_at = loop.time() + limits.deadline
     first = progress.url
+    if _strays(first, home, policy):
+        raise Refused(
+            f"{_shown(home)}: next page {_shown(first)} is on another host, port or scheme "
+            "than the feed; refused (Policy.allow_cross_host_redirects is off)"
+        )
     own = httpx.Headers({"Accept-Encoding": "gzip, deflate"})
     if etag:
         own["If-None-Match"] = etag
@@ -170,7 +196,7 @@ async def _fetch(
     progress.tries = 1
     while True:
         hop = progress.url = hops[-1]
-        sent = httpx.Headers(headers or {}) if _keeps_secrets(first, hop) else httpx.Headers()
+        sent = httpx.Headers(headers or {}) if _same_origin(hop, home) else httpx.Headers()
         sent.update(own)
         try:
             addresses = await _guard(hop, policy, progress)
@@ -203,28 +229,43 @@ async def _fetch(
                 result.attempts,
             )
             return result
-        hops.append(_next_hop(hops, result, policy))  # a redirect hop is not a retry
+        hops.append(_next_hop(hops, result, home, policy))  # a redirect hop is not a retry
 
 
-def _next_hop(hops: list[httpx.URL], location: httpx.URL, policy: Policy) -> httpx.URL:
+def _next_hop(
+    hops: list[httpx.URL], location: httpx.URL, home: httpx.URL, policy: Policy
+) -> httpx.URL:
     chain = " → ".join(_shown(u) for u in [*hops, location])
     if location in hops:
         raise FetchError(f"{_shown(hops[0])}: redirect loop: {chain}")
     if len(hops) > policy.max_redirects:
         raise FetchError(f"{_shown(hops[0])}: more than {policy.max_redirects} redirects: {chain}")
-    if location.raw_host != hops[-1].raw_host and not policy.allow_cross_host_redirects:
+    if _strays(location, home, policy):
         raise Refused(
-            f"{_shown(hops[0])}: redirect to another host, {_shown(location)}, is not allowed "
-            "(Policy.allow_cross_host_redirects is off)"
+            f"{_shown(hops[0])}: redirect to {_shown(location)}, another host, port or scheme "
+            "than the feed's, is not allowed (Policy.allow_cross_host_redirects is off)"
         )
     log.debug("%s: redirected to %s", _shown(hops[-1]), _shown(location))
     return location
 
 
-def _keeps_secrets(first: httpx.URL, hop: httpx.URL) -> bool:
-    """The caller's headers go only to the host they were meant for, and never in clear text
-    when they were meant for https."""
-    return hop.raw_host == first.raw_host and not (first.scheme == "https" and hop.scheme == "http")
+def _strays(url: httpx.URL, home: httpx.URL, policy: Policy) -> bool:
+    return not (policy.allow_cross_host_redirects or _same_origin(url, home))
+
+
+def _same_origin(url: httpx.URL, home: httpx.URL) -> bool:
+    """Whether `url` is on the origin of `home` (scheme, host and port), or on its upgrade from
+    http on port 80 to https on port 443, which takes the feed's headers no further than the
+    same server, and no longer in clear text."""
+    there, here = _origin(url), _origin(home)
+    return there == here or (here, there) == (
+        ("http", home.raw_host, 80),
+        ("https", home.raw_host, 443),
+    )
+
+
+def _origin(url: httpx.URL) -> tuple[str, bytes, int]:
+    return url.scheme, url.raw_host, url.port or _DEFAULT_PORTS[url.scheme]
 
 
 def _parse(url: str, redirected_from: httpx.URL | None = None) -> httpx.URL:
@@ -252,41 +293,41 @@ async def _guard(url: httpx.URL, policy: Policy, progress: _Progress) -> list[st
             raise _Retry(f"cannot resolve {host} ({error.strerror})") from None
         raise FetchError(f"{_shown(url)}: cannot resolve {host} ({error.strerror})") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not policy.allow_private:
-        for address in addresses:  # ANY bad address refuses: we might connect to any of them
-            reason = _forbidden(address)
-            if reason:
-                raise Refused(
-                    f"{_shown(url)}: {host} is {address}, {reason}; refused "
-                    "(Policy.allow_private is off)"
-                )
+    for address in addresses:  # ANY bad address refuses: we might connect to any of them
+        found = _forbidden(address)
+        if found and not getattr(policy, found[1]):
+            reason, setting = found
+            raise Refused(
+                f"{_shown(url)}: {host} is {address}, {reason}; refused (Policy.{setting} is off)"
+            )
     return addresses
 
 
-def _forbidden(address: str) -> str | None:
-    """Why `address` is not a public unicast address, or None if it is one."""
+def _forbidden(address: str) -> tuple[str, str] | None:
+    """Why `address` is not a public unicast address and the Policy setting that allows it
+    all the same, or None if it is one."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
     if ip in _METADATA:
-        return "a cloud metadata address"
+        return "a cloud metadata address", "allow_link_local"
     if ip.version == 6:
         mapped = ip.ipv4_mapped or (
             ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
         )
         if mapped:  # packets go to the IPv4 address: judge that one alone
-            reason = _forbidden(str(mapped))
-            return reason and f"{reason} ({mapped}) inside IPv6"
+            found = _forbidden(str(mapped))
+            return found and (f"{found[0]} ({mapped}) inside IPv6", found[1])
         tunnelled = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if tunnelled and (reason := _forbidden(str(tunnelled))):
-            return f"{reason} ({tunnelled}) inside IPv6"
+        if tunnelled and (found := _forbidden(str(tunnelled))):
+            return f"{found[0]} ({tunnelled}) inside IPv6", found[1]
     if ip in _CGNAT:
-        return "a shared (CGNAT) address"
-    for flag, words in _FLAGS:
+        return "a shared (CGNAT) address", "allow_private"
+    for flag, words, setting in _FLAGS:
         if getattr(ip, flag):
-            return f"{words} address"
+            return f"{words} address", setting
     if ip.version == 6 and ip.is_site_local:
-        return "a site-local address"
+        return "a site-local address", "allow_private"
     if not ip.is_global:
-        return "not a global address"
+        return "not a global address", "allow_private"
     return None
 
 

@@ -175,6 +175,7 @@ class Run:
         )
         policy = Policy(
             allow_private=feed.allow_private,
+            allow_link_local=feed.allow_link_local,
             allow_cross_host_redirects=feed.allow_cross_host_redirects,
         )
         url: str | None = _with_since(feed.url, feed.cursor if feed.mode == "incremental" else None)
@@ -186,6 +187,7 @@ class Run:
             fetched = await fetch(
                 client,
                 url,
+                origin=feed.url,  # `next` pages are held to the feed's origin
                 headers=headers_of(feed),
                 etag=etag if first else None,
                 last_modified=last_modified if first else None,

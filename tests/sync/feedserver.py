@@ -5,8 +5,9 @@
         server.route("/flaky", sequence(respond(503), respond(503), respond(200, b"ok")))
         ... server.url("/feed") ... server.count("/feed") ...
 
-Every request is recorded (method, path, headers) before its handler runs, so a test can assert
-how many requests a fault cost. Each connection serves one response and is closed
+It listens on 127.0.0.1 unless given another `host` (`FeedServer(host="::1")`). Every request
+is recorded (method, path, headers) before its handler runs, so a test can assert how many
+requests a fault cost. Each connection serves one response and is closed
 (`Connection: close`), which keeps the faults simple to shape. `https=True` serves TLS with a
 self-signed certificate for the name `localhost` only; `trust()` is a client context trusting it.
 """
@@ -56,18 +57,19 @@ REASONS = {
 
 
 class FeedServer:
-    def __init__(self, *, https: bool = False):
+    def __init__(self, *, https: bool = False, host: str = "127.0.0.1"):
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
         self.broken: list[Request] = []  # responses the client stopped reading (write failed)
         self.server_names: list[str | None] = []  # TLS SNI names the clients sent
         self._https = https
+        self._host = host
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
 
     async def __aenter__(self) -> FeedServer:
         context = _server_context(self.server_names) if self._https else None
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=context)
+        self._server = await asyncio.start_server(self._serve, self._host, 0, ssl=context)
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -81,7 +83,8 @@ class FeedServer:
     def port(self) -> int:
         return self._server.sockets[0].getsockname()[1]
 
-    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
+    def url(self, path: str = "/", host: str | None = None) -> str:
+        host = host or (f"[{self._host}]" if ":" in self._host else self._host)
         return f"{'https' if self._https else 'http'}://{host}:{self.port}{path}"
 
     def route(self, path: str, handler: Handler) -> None:

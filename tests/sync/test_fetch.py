@@ -492,6 +492,73 @@ async def test_redirect_to_another_host_when_allowed_drops_the_callers_headers(s
     assert second.headers["if-none-match"] == '"v1"'
 
 
+async def test_redirect_to_another_port_is_refused(server, client):
+    async with FeedServer() as other:
+        server.route("/feed", redirect(other.url("/feed")))
+
+        with pytest.raises(Refused) as caught:
+            await fetch(client, server.url("/feed"), limits=QUICK, policy=LOOPBACK)
+
+        assert "another host, port or scheme" in one_line(caught)
+        assert (server.count(), other.count()) == (1, 0)
+
+
+async def test_redirect_to_another_port_when_allowed_goes_without_the_callers_headers(
+    server, client
+):
+    async with FeedServer() as other:
+        server.route("/feed", redirect(other.url("/feed")))
+        other.route("/feed", respond(200, b"there"))
+
+        fetched = await fetch(
+            client,
+            server.url("/feed"),
+            headers={"X-Feed-Token": "s3"},
+            limits=QUICK,
+            policy=Policy(allow_private=True, allow_cross_host_redirects=True),
+        )
+
+        assert read(fetched) == b"there"
+        assert server.requests[0].headers["x-feed-token"] == "s3"
+        [second] = other.requests
+        assert "x-feed-token" not in second.headers
+
+
+async def test_redirect_from_https_to_http_goes_without_the_callers_headers(server):
+    async with FeedServer(https=True) as tls, httpx.AsyncClient(verify=trust()) as client:
+        tls.route("/feed", redirect(server.url("/feed", host="localhost")))
+        server.route("/feed", respond(200, b"plain"))
+
+        fetched = await fetch(
+            client,
+            tls.url("/feed", host="localhost"),
+            headers={"Authorization": "Bearer s3"},
+            limits=QUICK,
+            policy=Policy(allow_private=True, allow_cross_host_redirects=True),
+        )
+
+        assert read(fetched) == b"plain"
+        assert tls.requests[0].headers["authorization"] == "Bearer s3"
+        assert "authorization" not in server.requests[0].headers
+
+
+async def test_redirect_from_http_to_https_on_the_same_host_keeps_the_callers_headers():
+    # Default ports cannot be served on loopback here, so the public host is a MockTransport.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http":
+            return httpx.Response(301, headers={"Location": "https://93.184.216.34/feed"})
+        return httpx.Response(200, content=b"upgraded")
+
+    recorder = Recorder(answer)
+    async with mock_client(recorder) as client:
+        fetched = await fetch(
+            client, "http://93.184.216.34/feed", headers={"X-Feed-Token": "s3"}, limits=QUICK
+        )
+
+    assert read(fetched) == b"upgraded"
+    assert [r.headers.get("x-feed-token") for r in recorder.requests] == ["s3", "s3"]
+
+
 async def test_redirect_to_a_file_url_is_refused(server, client):
     server.route("/feed", redirect("file:///etc/passwd"))
 
@@ -508,14 +575,14 @@ async def test_redirect_to_a_file_url_is_refused(server, client):
 
 
 @pytest.mark.parametrize(
-    "target",
+    ("target", "setting"),
     [
-        "http://127.0.0.1:{port}/feed",
-        "http://169.254.169.254/latest/meta-data/",
-        "http://10.0.0.1/admin",
+        ("http://127.0.0.1:{port}/feed", "allow_private"),
+        ("http://169.254.169.254/latest/meta-data/", "allow_link_local"),
+        ("http://10.0.0.1/admin", "allow_private"),
     ],
 )
-async def test_redirect_from_a_public_host_to_a_private_address_is_refused(server, target):
+async def test_redirect_from_a_public_host_to_a_private_address_is_refused(server, target, setting):
     # A loopback server cannot be the public side of this without allow_private, so the public
     # host is a MockTransport; the private target is the real server, which must hear nothing.
     target = target.format(port=server.port)
@@ -530,7 +597,7 @@ async def test_redirect_from_a_public_host_to_a_private_address_is_refused(serve
                 policy=Policy(allow_cross_host_redirects=True),
             )
 
-    assert "allow_private is off" in one_line(caught)
+    assert f"{setting} is off" in one_line(caught)
     assert len(public.requests) == 1
     assert server.count() == 0
 
@@ -602,6 +669,53 @@ async def test_private_and_metadata_addresses_are_refused_before_connecting(url,
             await fetch(client, url, limits=QUICK)
 
     assert reason in one_line(caught)
+    assert recorder.requests == []
+
+
+LINK_LOCAL_AND_METADATA = [
+    ("http://169.254.169.254/latest/meta-data/", "metadata"),
+    ("http://169.254.170.2/v2/credentials", "metadata"),
+    ("http://100.100.100.200/latest/meta-data/", "metadata"),
+    ("http://192.0.0.192/opc/v2/instance/", "metadata"),
+    ("http://[fd00:ec2::254]/latest/meta-data/", "metadata"),
+    ("http://[::ffff:169.254.169.254]/", "metadata"),
+    ("http://[64:ff9b::a9fe:a9fe]/", "metadata"),  # NAT64 around 169.254.169.254
+    ("http://[2002:a9fe:a9fe::]/", "metadata"),  # 6to4 around 169.254.169.254
+    ("http://169.254.1.1/", "link-local"),
+    ("http://[fe80::1]/", "link-local"),
+    ("http://[::ffff:169.254.1.1]/", "link-local"),
+]
+
+
+@pytest.mark.parametrize(("url", "reason"), LINK_LOCAL_AND_METADATA)
+async def test_allow_private_still_refuses_link_local_and_metadata_addresses(url, reason):
+    recorder = Recorder()
+    async with mock_client(recorder) as client:
+        with pytest.raises(Refused) as caught:
+            await fetch(client, url, limits=QUICK, policy=LOOPBACK)
+
+    assert reason in one_line(caught) and "allow_link_local is off" in str(caught.value)
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(("url", "reason"), LINK_LOCAL_AND_METADATA)
+async def test_allow_link_local_opens_link_local_and_metadata_addresses(url, reason):
+    recorder = Recorder()
+    async with mock_client(recorder) as client:
+        fetched = await fetch(client, url, limits=QUICK, policy=Policy(allow_link_local=True))
+
+    assert read(fetched) == b"mock"
+    assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://[::1]/", "http://10.0.0.1/"])
+async def test_allow_link_local_alone_does_not_open_private_addresses(url):
+    recorder = Recorder()
+    async with mock_client(recorder) as client:
+        with pytest.raises(Refused) as caught:
+            await fetch(client, url, limits=QUICK, policy=Policy(allow_link_local=True))
+
+    assert "allow_private is off" in one_line(caught)
     assert recorder.requests == []
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import time
 
+import httpx
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
@@ -14,7 +15,7 @@ from store import feeds, tables
 from store.tables import utcnow
 from sync import config, leases, runs
 
-from .feedserver import drip, respond, sequence
+from .feedserver import FeedServer, drip, respond, sequence
 
 RUN = feeds.SyncRun.__table__
 FEED = feeds.Feed.__table__
@@ -34,7 +35,9 @@ def member(item_id: str, name: str, **data) -> dict:
     }
 
 
-def document(*items: dict, complete: bool = True, cursor: str = "c1") -> bytes:
+def document(
+    *items: dict, complete: bool = True, cursor: str = "c1", next_page: str | None = None
+) -> bytes:
     return json.dumps(
         {
             "format": "alliance-feed/1",
@@ -42,7 +45,7 @@ def document(*items: dict, complete: bool = True, cursor: str = "c1") -> bytes:
             "generated_at": "2026-11-25T08:00:00Z",
             "complete": complete,
             "cursor": cursor,
-            "next": None,
+            "next": next_page,
             "items": list(items),
         }
     ).encode()
@@ -317,3 +320,83 @@ async def test_an_incremental_feed_is_asked_for_what_came_since_its_cursor(
     assert server.requests[-1].path == "/feed?since=2026-11-25"
     assert second.counts.created == 1 and await members(database) == 2  # nothing swept
     assert (await feed_row(database, "cities")).cursor == "2026-11-26"
+
+
+@pytest.mark.parametrize("elsewhere", ["port", "ipv6", "name"])
+async def test_a_next_page_on_another_origin_fails_the_run_and_is_never_asked(
+    database, server, client, elsewhere
+):
+    async with FeedServer(host="::1" if elsewhere == "ipv6" else "127.0.0.1") as other:
+        if elsewhere == "name":  # the feed's own server and port, by another name
+            other, page = server, server.url("/page?token=s3cret", host="localhost")
+        else:
+            page = other.url("/page?token=s3cret")
+        server.route("/feed", respond(200, document(member("c1", "Stadt 1"), next_page=page)))
+        other.route("/page", respond(200, document(member("c2", "Stadt 2"))))
+        await add_feed(database, server, headers={"X-Feed-Token": "s3"})
+
+        outcome = await runs.run(database.engine, "cities", client)
+
+        assert outcome.status == "failed"
+        shown = page.replace("?token=s3cret", "?…")
+        assert f"next page {shown}" in outcome.error, outcome.error
+        assert "allow_cross_host_redirects is off" in outcome.error
+        assert "s3cret" not in outcome.error
+        assert other.count("/page") == 0
+
+
+async def test_a_next_page_on_another_origin_when_allowed_goes_without_the_feeds_secret(
+    database, server, client, monkeypatch
+):
+    monkeypatch.setenv("CITIES_TOKEN", "s3")
+    async with FeedServer() as other:
+        page = other.url("/page")
+        server.route("/feed", respond(200, document(member("c1", "Stadt 1"), next_page=page)))
+        other.route("/page", respond(200, document(member("c2", "Stadt 2"))))
+        await add_feed(
+            database,
+            server,
+            headers={"X-Feed-Token": "env:CITIES_TOKEN"},
+            allow_cross_host_redirects=True,
+        )
+
+        outcome = await runs.run(database.engine, "cities", client)
+
+        assert (outcome.status, outcome.counts.created) == ("succeeded", 2), outcome.error
+        assert server.requests[0].headers["x-feed-token"] == "s3"
+        [asked] = other.requests
+        assert "x-feed-token" not in asked.headers
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/latest/meta-data/",
+    ],
+)
+@pytest.mark.parametrize("allow_link_local", [False, True])
+async def test_a_feed_allowed_private_addresses_reaches_metadata_only_when_told_so(
+    database, url, allow_link_local
+):
+    # Nothing can be served at these addresses here: httpx's MockTransport stands in for the
+    # network, and tells whether a request was sent at all.
+    sent = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, content=document(member("m", "Metastadt")))
+
+    fields = {"allow_link_local": True} if allow_link_local else {}
+    spec = config.spec(slug="meta", url=url, format="alliance-feed/1", allow_private=True, **fields)
+    await config.save(database.engine, spec)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        outcome = await runs.run(database.engine, "meta", client)
+
+    if allow_link_local:
+        assert (outcome.status, len(sent)) == ("succeeded", 1), outcome.error
+    else:
+        assert outcome.status == "failed" and "metadata" in outcome.error
+        assert "allow_link_local is off" in outcome.error
+        assert sent == []
