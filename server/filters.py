@@ -208,15 +208,21 @@ def _exists(table: FromClause, *conditions: ColumnElement[bool]) -> ColumnElemen
 
 
 def _all_of() -> Any:
-    return strawberry.field(default=None, name="and", description="All of these match.")
+    return strawberry.field(
+        default=None, name="and", description="All of these match; an empty list, every record."
+    )
 
 
 def _any_of() -> Any:
-    return strawberry.field(default=None, name="or", description="Any of these matches.")
+    return strawberry.field(
+        default=None, name="or", description="Any of these matches; an empty list, no record."
+    )
 
 
 def _none_of() -> Any:
-    return strawberry.field(default=None, name="not", description="This does not match.")
+    return strawberry.field(
+        default=None, name="not", description="This does not match; `not: {}`, no record."
+    )
 
 
 @strawberry.input(description="Matches membership periods of a member.")
