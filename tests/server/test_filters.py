@@ -122,6 +122,7 @@ async def test_events_by_participant_status_and_date(client):
     [
         ({"kind": {"eq": "VILLAGE"}}, "VILLAGE"),
         ({"country": {"eq": "Germany"}}, "country code"),
+        ({"country": {"eq": "DE\n"}}, "country code"),
         ({"membership": {"startDate": {"gte": "2018-13"}}}, "not on the calendar"),
         ({"membership": {"startDate": {"gte": "April 2018"}}}, "YYYY"),
         ({"colour": {"eq": "red"}}, "colour"),
