@@ -1,22 +1,37 @@
 """Typed filters: GraphQL inputs, and the SQL conditions they compile to.
 
-Every `*Filter` combines its fields with AND and offers `and`, `or` and `not`. Filters across
-relations (`hasOrganisation`, `party`, `participant`, ...) become correlated EXISTS subqueries,
-so they never multiply rows and work the same on SQLite and PostgreSQL. Each `*_where` function
-takes the table (or alias) to filter, which lets a filter refer to its own table (a member's
-`parent`).
+Every `*Filter` combines its fields with AND and offers `and`, `or` and `not`, as in logic: an
+empty `and` holds for every row, an empty `or` for none, and `not` of an empty filter for none.
+Filters across relations (`hasOrganisation`, `party`, `participant`, ...) become correlated
+EXISTS subqueries, so they never multiply rows and work the same on SQLite and PostgreSQL. Each
+`*_where` function takes the table (or alias) to filter, which lets a filter refer to its own
+table (a member's `parent`).
 """
 
 import json
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, FromClause, String, and_, cast, exists, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    String,
+    and_,
+    cast,
+    exists,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from store import names, partial_date, tables
 
 from . import enums
+from .errors import InvalidArgument
 from .scalars import CountryCode, PartialDate
 
 E = TypeVar("E")
@@ -33,6 +48,10 @@ EVENT = tables.Event.__table__
 PARTICIPANT = tables.EventParticipant.__table__
 
 Conditions = list[ColumnElement[bool]]
+
+# Characters of a search, prefix or sector: folded and escaped, the pattern stays well inside
+# the 50,000 bytes SQLite allows a LIKE pattern (no character folds to more than 36 bytes).
+MAX_PATTERN = 1000
 
 
 @strawberry.input(description="Matches one of a set of values.")
@@ -85,8 +104,18 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _like(
+    column: ColumnElement[Any],
+    text: str,
+    name: str,
+    form: Callable[[str], str] = str,
+    anywhere: bool = True,
+) -> ColumnElement[bool]:
+    """`column` holds `form(text)` (or begins with it), every character taken literally."""
+    if len(text) > MAX_PATTERN:
+        raise InvalidArgument(f"`{name}` may be at most {MAX_PATTERN} characters", field="filter")
+    escaped = form(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"{'%' if anywhere else ''}{escaped}%", escape="\\")
 
 
 def one_of(column: ColumnElement[Any], match: OneOf | None) -> Conditions:
@@ -107,7 +136,7 @@ def text(column: ColumnElement[Any], match: TextMatch | None) -> Conditions:
         return []
     found = one_of(column, OneOf(eq=match.eq, in_=match.in_))
     if match.starts_with is not None:
-        found.append(column.like(_like_escape(match.starts_with) + "%", escape="\\"))
+        found.append(_like(column, match.starts_with, "startsWith", anywhere=False))
     return found
 
 
@@ -155,18 +184,22 @@ def search(table: FromClause, term: str | None) -> Conditions:
     """Every name in every language, ignoring case and diacritics."""
     if term is None:
         return []
-    return [table.c.search_text.like(f"%{_like_escape(names.fold(term))}%", escape="\\")]
+    return [_like(table.c.search_text, term, "search", names.fold)]
+
+
+def _all(conditions: Conditions) -> ColumnElement[bool]:
+    return and_(true(), *conditions)  # true for no conditions, as an empty filter matches all
 
 
 def _combine(filter_: Any, compile_, table: FromClause) -> Conditions:
     """The `and`/`or`/`not` of a filter, compiled with the filter's own function."""
     found: Conditions = []
-    if filter_.and_:
-        found.append(and_(*[and_(*compile_(f, table)) for f in filter_.and_]))
-    if filter_.or_:
-        found.append(or_(*[and_(*compile_(f, table)) for f in filter_.or_]))
+    if filter_.and_ is not None:
+        found.append(_all([_all(compile_(f, table)) for f in filter_.and_]))
+    if filter_.or_ is not None:
+        found.append(or_(false(), *[_all(compile_(f, table)) for f in filter_.or_]))
     if filter_.not_ is not None:
-        found.append(not_(and_(*compile_(filter_.not_, table))))
+        found.append(not_(_all(compile_(filter_.not_, table))))
     return found
 
 
@@ -175,15 +208,21 @@ def _exists(table: FromClause, *conditions: ColumnElement[bool]) -> ColumnElemen
 
 
 def _all_of() -> Any:
-    return strawberry.field(default=None, name="and", description="All of these match.")
+    return strawberry.field(
+        default=None, name="and", description="All of these match; an empty list, every record."
+    )
 
 
 def _any_of() -> Any:
-    return strawberry.field(default=None, name="or", description="Any of these matches.")
+    return strawberry.field(
+        default=None, name="or", description="Any of these matches; an empty list, no record."
+    )
 
 
 def _none_of() -> Any:
-    return strawberry.field(default=None, name="not", description="This does not match.")
+    return strawberry.field(
+        default=None, name="not", description="This does not match; `not: {}`, no record."
+    )
 
 
 @strawberry.input(description="Matches membership periods of a member.")
@@ -298,8 +337,7 @@ def organisation_where(
     found += search(table, f.search)
     if f.sector is not None:
         # Sectors are a JSON list; its text holds each sector JSON-encoded, on both databases.
-        pattern = f"%{_like_escape(json.dumps(f.sector))}%"
-        found.append(cast(table.c.sectors, String).like(pattern, escape="\\"))
+        found.append(_like(cast(table.c.sectors, String), f.sector, "sector", json.dumps))
     if f.member is not None:
         home = MEMBER.alias()
         found.append(_exists(home, home.c.id == table.c.member_id, *member_where(f.member, home)))

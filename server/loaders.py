@@ -11,10 +11,10 @@ from collections.abc import Callable, Hashable, Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy import FromClause, select
+from sqlalchemy import FromClause, Select, and_, select
 from strawberry.dataloader import DataLoader
 
-from store import tables
+from store import feeds, tables
 
 from .pagination import Link, SortKey, Window, count_by_parent, fetch_pages_by_parent
 from .reader import Reader
@@ -22,6 +22,12 @@ from .reader import Reader
 Build = Callable[[Any], Any]
 IDENTIFIER = tables.Identifier.__table__
 SOURCE = tables.Source.__table__
+FEED = feeds.Feed.__table__
+IDENTIFIERS = select(IDENTIFIER)
+# A source a sync run wrote is shown with the publisher its feed declares (the seed's have none).
+SOURCES = select(SOURCE, FEED.c.publisher.label("feed_publisher")).select_from(
+    SOURCE.outerjoin(FEED, and_(FEED.c.slug == SOURCE.c.feed, SOURCE.c.run_id.is_not(None)))
+)
 
 
 class Loaders:
@@ -116,25 +122,23 @@ class Loaders:
         )
 
     def identifiers_by_entity(self, entity_type: str) -> DataLoader:
-        return self._by_entity(IDENTIFIER, entity_type, "scheme")
+        return self._by_entity(IDENTIFIERS, entity_type, "scheme")
 
     def sources_by_entity(self, entity_type: str) -> DataLoader:
-        return self._by_entity(SOURCE, entity_type)
+        return self._by_entity(SOURCES, entity_type)
 
-    def _by_entity(self, table: FromClause, entity_type: str, *order: str) -> DataLoader:
-        key = (table.name, entity_type)
+    def _by_entity(self, query: Select, entity_type: str, *order: str) -> DataLoader:
+        key = (query, entity_type)
         return self._made.get(key) or self._make(
-            key, partial(self._of_entities, table, entity_type, order)
+            key, partial(self._of_entities, query, entity_type, order)
         )
 
     async def _of_entities(
-        self, table: FromClause, entity_type: str, order: tuple[str, ...], ids: list[int]
+        self, query: Select, entity_type: str, order: tuple[str, ...], ids: list[int]
     ) -> list[list[Any]]:
-        statement = (
-            select(table)
-            .where(table.c.entity_type == entity_type, table.c.entity_id.in_(ids))
-            .order_by(*(table.c[name] for name in order), table.c.id)
-        )
+        columns = query.selected_columns
+        wanted = (columns.entity_type == entity_type, columns.entity_id.in_(ids))
+        statement = query.where(*wanted).order_by(*(columns[name] for name in order), columns.id)
         grouped: dict[int, list[Any]] = {pk: [] for pk in ids}
         for row in await self.reader.rows(statement):
             grouped[row.entity_id].append(row)

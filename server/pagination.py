@@ -15,11 +15,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    FromClause,
+    Integer,
+    Select,
+    String,
+    TypeDecorator,
+    and_,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import KeyedColumnElement
 
+from store.tables import as_utc
+
 from .errors import InvalidCursor, PageSizeError
+from .input_values import unfit
 from .reader import Reader
+
+INTEGERS = range(-(2**31), 2**31)  # what an INTEGER column holds on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,10 @@ def encode_cursor(order: Sequence[SortKey], item: Any) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
 
 
-def decode_cursor(order: Sequence[SortKey], cursor: str, argument: str) -> list[Any]:
+def decode_cursor(
+    table: FromClause, order: Sequence[SortKey], cursor: str, argument: str
+) -> list[Any]:
+    """The sort values a cursor holds, each as its column compares against it."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         signature, values = orjson.loads(raw)
@@ -89,30 +109,36 @@ def decode_cursor(order: Sequence[SortKey], cursor: str, argument: str) -> list[
             f"`{argument}` was made for another ordering; keep `orderBy` when paging",
             field=argument,
         )
-    return values
+    return [_typed(table, key, value, argument) for key, value in zip(order, values, strict=True)]
 
 
-def _typed(table: FromClause, key: SortKey, value: Any) -> Any:
-    """Turn a cursor's JSON value back into what the column compares against."""
-    python_type = getattr(table.c[key.column].type, "python_type", None)
-    if python_type is dt.datetime and isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise InvalidCursor("a cursor holds a malformed timestamp") from None
-    if value is not None and not isinstance(value, str | int | float):
-        raise InvalidCursor("a cursor holds a value of the wrong kind")
-    return value
+def _typed(table: FromClause, key: SortKey, value: Any, argument: str) -> Any:
+    """A cursor's JSON value as the column compares against it. Sort keys are never NULL, so a
+    null, or a value of another kind than the column's, is not one this API made."""
+    column_type = table.c[key.column].type
+    if isinstance(column_type, TypeDecorator):  # SQLModel's AutoString, a String underneath
+        column_type = column_type.impl_instance
+    if isinstance(column_type, DateTime) and isinstance(value, str):
+        try:  # in UTC, as the hub stores every time; a moment past year 9999 there is no time
+            return as_utc(dt.datetime.fromisoformat(value)).astimezone(dt.UTC)
+        except (ValueError, OverflowError):
+            pass
+    elif isinstance(column_type, Integer) and type(value) is int and value in INTEGERS:
+        return value
+    elif isinstance(column_type, String) and isinstance(value, str) and unfit(value) is None:
+        return value
+    raise InvalidCursor(
+        f"`{argument}` holds no {key.name} this API could have made", field=argument
+    )
 
 
 def _beyond(table: FromClause, order: Sequence[SortKey], values: list[Any], forward: bool):
     """Rows strictly after (`forward`) or strictly before the position `values`."""
-    typed = [_typed(table, key, value) for key, value in zip(order, values, strict=True)]
     alternatives = []
     for i, key in enumerate(order):
         expr = key.expr(table)
-        ahead = expr > typed[i] if key.descending != forward else expr < typed[i]
-        equal = [order[j].expr(table) == typed[j] for j in range(i)]
+        ahead = expr > values[i] if key.descending != forward else expr < values[i]
+        equal = [order[j].expr(table) == values[j] for j in range(i)]
         alternatives.append(and_(*equal, ahead))
     return or_(*alternatives)
 
@@ -145,10 +171,11 @@ def window(
         if size is not None and not 0 <= size <= maximum:
             raise PageSizeError(f"`{name}` must be between 0 and {maximum}, got {size}", field=name)
     conditions = []
-    if args.after is not None:
-        conditions.append(_beyond(table, order, decode_cursor(order, args.after, "after"), True))
-    if args.before is not None:
-        conditions.append(_beyond(table, order, decode_cursor(order, args.before, "before"), False))
+    for name, forward in (("after", True), ("before", False)):
+        cursor = getattr(args, name)
+        if cursor is not None:
+            values = decode_cursor(table, order, cursor, name)
+            conditions.append(_beyond(table, order, values, forward))
     backwards = args.last is not None
     limit = args.last if backwards else (args.first if args.first is not None else default)
     return Window(

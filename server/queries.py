@@ -8,7 +8,7 @@ import strawberry
 from . import ids
 from .arguments import After, AllianceSlug, Before, First, Last, Slug
 from .connection import Connection, Listing, top_level
-from .errors import InvalidArgument, NotFound
+from .errors import InvalidArgument, InvalidId, NotFound
 from .ordering import BY_NAME
 from .pagination import PageArgs
 from .relations import prefetch
@@ -43,11 +43,17 @@ async def _by_slug(info: Ctx, listing: Listing, kind: str, slug: str) -> Any:
     return found
 
 
-async def _node(info: Ctx, global_id: str) -> Any:
+def _node_key(global_id: str) -> tuple[Any, Any, int]:
+    """The table, type and primary key a global id names, or INVALID_ID."""
     type_name, pk = ids.decode(global_id)
     if type_name not in NODE_TYPES:
-        return None
+        raise InvalidId(f"{global_id!r} is not an id of this API: no type {type_name}", field="id")
     table, cls = NODE_TYPES[type_name]
+    return table, cls, pk
+
+
+async def _node(info: Ctx, key: tuple[Any, Any, int]) -> Any:
+    table, cls, pk = key
     return await info.context.loaders.by_id(table, cls.from_row).load(pk)
 
 
@@ -59,7 +65,7 @@ class GraphQuery:
         info: Ctx,
         id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
     ) -> Node | None:
-        return await _node(info, id)
+        return await _node(info, _node_key(id))
 
     @strawberry.field(
         description=f"Records by global ids, in the same order (at most {MAX_NODES})."
@@ -71,7 +77,10 @@ class GraphQuery:
     ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise InvalidArgument(f"at most {MAX_NODES} ids at once", field="ids")
-        return list(await asyncio.gather(*(_node(info, global_id) for global_id in ids)))
+        # Every id is checked before any is loaded: a load left running by a refusal would
+        # outlive the request's connection.
+        keys = [_node_key(global_id) for global_id in ids]
+        return list(await asyncio.gather(*(_node(info, key) for key in keys)))
 
     @strawberry.field(description="An alliance by slug; the hub's default alliance without one.")
     async def alliance(self, info: Ctx, slug: AllianceSlug = None) -> Alliance | None:

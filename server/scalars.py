@@ -31,11 +31,11 @@ _PARTIAL_DATE = strawberry.scalar(
     parse_value=_parse_partial_date,
 )
 
-_ALPHA2 = re.compile(r"^[A-Za-z]{2}$")
+_ALPHA2 = re.compile(r"[A-Za-z]{2}")
 
 
 def _parse_country(value: object) -> str:
-    if not isinstance(value, str) or not _ALPHA2.match(value):
+    if not isinstance(value, str) or not _ALPHA2.fullmatch(value):  # "$" would let "DE\n" by
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code such as DE or CN")
     return value.upper()
 

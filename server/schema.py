@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from .aggregates import CountQuery
 from .config import Settings
 from .errors import ApiError
+from .input_values import CheckArgumentValues
 from .queries import GraphQuery
 from .scalars import SCALARS
 from .types import display_name
@@ -86,6 +87,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(ParserCache, maxsize=1024),
             partial(ValidationCache, maxsize=1024),
             partial(AddValidationRules, limits),
+            CheckArgumentValues,
             partial(MaskErrors, should_mask_error=_unexpected),
         ],
     )

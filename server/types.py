@@ -231,14 +231,31 @@ class Identifier:
     value: str = strawberry.field(description="The key within its scheme: Q3832, 07312000.")
 
 
-@strawberry.type(description="Where a fact came from.")
+@strawberry.type(description="Who publishes a feed, as the feed declares itself.")
+class Publisher:
+    id: str = strawberry.field(description="Its stable identifier: `wfk-kaiserslautern`.")
+    name: str | None = strawberry.field(description="Its name.")
+    url: str | None = strawberry.field(description="Its public web site.")
+
+
+@strawberry.type(description="Where a fact came from: a feed of the hub, or a cited document.")
 class Source:
     feed: str | None = strawberry.field(description="Slug of the feed, or `seed`.")
     item_id: str | None = strawberry.field(description="The item's id in that feed.")
-    url: str | None = strawberry.field(description="Where to read it.")
+    url: str | None = strawberry.field(
+        description="Where to read the document cited; never the address of a feed."
+    )
     note: str | None = strawberry.field(description="What the source is, in words.")
     retrieved_at: dt.datetime | None = strawberry.field(description="When the hub read it.")
     run_id: int | None = strawberry.field(description="The sync run that brought it.")
+    feed_publisher: strawberry.Private[dict[str, Any] | None]
+
+    @strawberry.field(description="Who publishes the feed; null for the seed and silent feeds.")
+    def publisher(self) -> Publisher | None:
+        declared = self.feed_publisher
+        if declared is None:
+            return None
+        return Publisher(id=declared["id"], name=declared.get("name"), url=declared.get("url"))
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")

@@ -71,6 +71,8 @@ class Feed(Record, table=True):
     allow_cross_host_redirects: bool = False
     max_delete_share: float = 0.2
     max_bad_share: float = 0.5
+    # Who publishes the feed, as its last run found it declared (alliance-feed/1's `publisher`).
+    publisher: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
     etag: str | None = None
     last_modified: str | None = None

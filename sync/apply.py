@@ -326,7 +326,8 @@ class Applier:
     async def _source(
         self, connection, entity_type: str, entity_id: int, item_id: str, new: bool
     ) -> None:
-        values = {"url": self.feed.url, "retrieved_at": utcnow(), "run_id": self.run_id}
+        # No URL: a feed's may hold a partner's key, and sources are shown to anyone.
+        values = {"retrieved_at": utcnow(), "run_id": self.run_id}
         where = (
             SOURCE.c.entity_type == entity_type,
             SOURCE.c.entity_id == entity_id,

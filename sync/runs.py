@@ -112,6 +112,7 @@ class Run:
         self.applier = Applier(feed, run_id)
         self.http_status: int | None = None
         self.bytes = 0
+        self.publisher: dict | None = None  # as the feed declares it; the API shows it
         self._dry: AsyncConnection | None = None
 
     @contextlib.asynccontextmanager
@@ -212,6 +213,7 @@ class Run:
                         issues = await self.applier.apply(connection, batch)
                         await self._record(connection, issues)
             meta = parsed.meta
+            self.publisher = meta.publisher or self.publisher
             cursor = meta.cursor or cursor
             complete = complete and meta.complete is not False
             url = meta.next
@@ -239,6 +241,7 @@ class Run:
                     etag=etag,
                     last_modified=last_modified,
                     cursor=cursor,
+                    publisher=self.publisher,
                     last_success_at=utcnow(),
                     consecutive_failures=0,
                     next_eligible_at=None,

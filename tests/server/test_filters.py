@@ -122,6 +122,7 @@ async def test_events_by_participant_status_and_date(client):
     [
         ({"kind": {"eq": "VILLAGE"}}, "VILLAGE"),
         ({"country": {"eq": "Germany"}}, "country code"),
+        ({"country": {"eq": "DE\n"}}, "country code"),
         ({"membership": {"startDate": {"gte": "2018-13"}}}, "not on the calendar"),
         ({"membership": {"startDate": {"gte": "April 2018"}}}, "YYYY"),
         ({"colour": {"eq": "red"}}, "colour"),
@@ -130,3 +131,67 @@ async def test_events_by_participant_status_and_date(client):
 async def test_bad_filter_values_get_clear_errors(client, filter_, needle):
     errors = await client.errors(MEMBERS, {"filter": filter_})
     assert needle in errors[0]["message"]
+
+
+EVERY_LIST = """
+query Lists(
+  $members: MemberFilter, $organisations: OrganisationFilter, $people: PersonFilter,
+  $partnerships: PartnershipFilter, $events: EventFilter
+) {
+  members(filter: $members) { totalCount }
+  organisations(filter: $organisations) { totalCount }
+  people(filter: $people) { totalCount }
+  partnerships(filter: $partnerships) { totalCount }
+  events(filter: $events) { totalCount }
+  memberCounts(by: [KIND], filter: $members) { count }
+  alliance { members(filter: $members) { totalCount } }
+}
+"""
+EVERY_ROW = {"and": []}
+NO_ROW = {"or": []}
+
+
+def _totals(data) -> dict[str, int]:
+    found = {name: data[name]["totalCount"] for name in ("members", "organisations", "people")}
+    found |= {name: data[name]["totalCount"] for name in ("partnerships", "events")}
+    found["memberCounts"] = sum(c["count"] for c in data["memberCounts"])
+    found["alliance.members"] = data["alliance"]["members"]["totalCount"]
+    return found
+
+
+async def _totals_for(client, filter_) -> dict[str, int]:
+    names = ("members", "organisations", "people", "partnerships", "events")
+    return _totals(await client.data(EVERY_LIST, dict.fromkeys(names, filter_)))
+
+
+@pytest.mark.parametrize(
+    ("filter_", "matches"),
+    [
+        ({"and": []}, "all"),
+        ({"or": []}, "none"),
+        ({"not": {}}, "none"),
+        ({"not": {"and": []}}, "none"),
+        ({"not": {"or": []}}, "all"),
+        ({"or": [{}]}, "all"),
+        ({"and": [{}, {"or": []}]}, "none"),
+        ({"or": [{"or": []}, {"and": []}]}, "all"),
+        ({"not": {"not": {}}}, "all"),
+    ],
+    ids=repr,
+)
+async def test_empty_and_or_not_follow_logic_in_every_list(client, filter_, matches):
+    every = await _totals_for(client, None)
+    assert every["members"] == 34 and every["events"] == 4 and every["alliance.members"] == 28
+
+    found = await _totals_for(client, filter_)
+
+    assert found == (every if matches == "all" else dict.fromkeys(every, 0))
+
+
+async def test_empty_logic_inside_relation_filters(client):
+    no_home = await _slugs(client, MEMBERS, {"hasOrganisation": {"or": []}})
+    any_home = await _slugs(client, MEMBERS, {"hasOrganisation": {"and": []}})
+    no_parent = await _slugs(client, MEMBERS, {"parent": {"not": {}}})
+
+    assert no_home == set() and no_parent == set()
+    assert any_home == {"kaiserslautern"}

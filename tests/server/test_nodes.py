@@ -1,5 +1,7 @@
 """Global ids: every entity round-trips through node(id:) and nodes(ids:)."""
 
+import base64
+
 import pytest
 
 from server import ids
@@ -15,6 +17,8 @@ IDS = """
   person(slug: "stefan-weiler") { id }
 }
 """
+INTEGER_MAX = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
 NODE = """
 query Node($id: ID!) {
   node(id: $id) {
@@ -49,13 +53,34 @@ async def test_every_id_fetches_its_record(client):
 
 async def test_unknown_records_are_null(client):
     assert (await client.data(NODE, {"id": ids.encode("Member", 999999)}))["node"] is None
-    assert (await client.data(NODE, {"id": ids.encode("Spaceship", 1)}))["node"] is None
+    assert (await client.data(NODE, {"id": ids.encode("Member", INTEGER_MAX)}))["node"] is None
 
 
-@pytest.mark.parametrize("bad", ["not-an-id", "TWVtYmVyOng", ""])
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not-an-id",
+        "TWVtYmVyOng",
+        "",
+        ids.encode("Spaceship", 1),  # no such type
+        ids.encode("Member", INTEGER_MAX + 1),  # beyond what an INTEGER id column holds
+        ids.encode("Member", 0),
+        _b64("Member:-1"),
+        _b64("Member:+1"),
+        _b64("Member:01"),
+        _b64("Member:1 "),
+        _b64("member:1"),
+        "*" + ids.encode("Member", 1),  # base64 with a stray character
+    ],
+)
 async def test_malformed_ids_are_refused(client, bad):
-    errors = await client.errors(NODE, {"id": bad})
-    assert errors[0]["extensions"]["code"] == "INVALID_ID"
+    for query, variables in ((NODE, {"id": bad}), (NODES, {"ids": [ids.encode("Member", 1), bad]})):
+        errors = await client.errors(query, variables)
+        assert errors[0]["extensions"]["code"] == "INVALID_ID", errors
 
 
 async def test_too_many_ids_at_once(client):
