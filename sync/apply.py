@@ -173,7 +173,8 @@ class Applier:
             self.counts.unchanged += 1  # an older copy: the newer one stays
             return
         digest = content_hash(item)
-        if digest == state.content_hash and state.pending is None:
+        # An item a snapshot swept is unchanged but gone: listed again, its record comes back.
+        if digest == state.content_hash and state.pending is None and state.deleted == item.deleted:
             self.counts.unchanged += 1
             return
         if item.deleted:

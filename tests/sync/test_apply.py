@@ -288,3 +288,41 @@ async def test_an_item_sent_again_after_its_tombstone_brings_its_record_back(hub
         )
     )
     assert rows == [("wfk", None)]
+
+
+async def tombstoned(hub, item: Item) -> None:
+    await hub.apply(Item(item.type, item.id, {}, updated_at=T0, deleted=True))
+
+
+async def swept(hub, item: Item) -> None:
+    later = await hub.apply()
+    async with hub.database.engine.begin() as connection:
+        await later.sweep(connection, later.live_items() - later.seen)
+
+
+@pytest.mark.parametrize("gone", [tombstoned, swept])
+async def test_a_record_gone_comes_back_when_its_item_is_sent_again_unchanged(hub, gone):
+    city = member(identifiers=[{"scheme": "wikidata", "value": "Q3832"}])
+    await hub.apply(city)
+    [(kl,)] = await hub.rows(
+        select(tables.Member.id).where(tables.Member.slug == "kaiserslautern-2")
+    )
+    await gone(hub, city)
+
+    back = await hub.apply(organisation("before", home="kl"), city, organisation(home="kl"))
+
+    assert [(i.item_id, i.message) for i in back.issues] == []
+    assert (back.counts.created, back.counts.updated, back.counts.unchanged) == (2, 1, 0)
+    assert await hub.rows(
+        select(tables.Member.id).where(
+            tables.Member.slug.like("kaiserslautern-%"), tables.Member.deleted_at.is_(None)
+        )
+    ) == [(kl,)]
+    homes = await hub.rows(
+        select(tables.Organisation.member_id)
+        .join(tables.Identifier, tables.Identifier.entity_id == tables.Organisation.id)
+        .where(
+            tables.Identifier.entity_type == "organisation", tables.Identifier.scheme == "feed:kl"
+        )
+    )
+    assert homes == [(kl,), (kl,)]
