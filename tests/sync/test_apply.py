@@ -326,3 +326,42 @@ async def test_a_record_gone_comes_back_when_its_item_is_sent_again_unchanged(hu
         )
     )
     assert homes == [(kl,), (kl,)]
+
+
+def event(*parties: str) -> Item:
+    data = {"kind": "meeting", "title": "Treffen", "participants": [{"party": p} for p in parties]}
+    return Item("event", "treffen", data, updated_at=T0)
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            member(memberships=[{"alliance": "isa", "status": "member"}]),
+            "reference 'isa' names no item of this feed; "
+            "to name the hub's alliance write `slug:isa`",
+        ),
+        (
+            event("mainz"),
+            "reference 'mainz' names no item of this feed; "
+            "to name the hub's member write `slug:mainz`",
+        ),
+        (
+            organisation(home="nowhere"),
+            "reference 'nowhere' names no member item of this feed yet; a record of the hub "
+            "is named `slug:<its slug>` or by an identifier, `<scheme>:<value>`",
+        ),
+        (
+            organisation(home="slug:nowhere"),
+            "reference 'slug:nowhere' names no member known yet",
+        ),
+    ],
+    ids=["alliance-of-the-hub", "party-of-the-hub", "nothing-by-that-name", "slug"],
+)
+async def test_a_reference_that_names_nothing_says_what_it_meant_and_how_to_write_it(
+    hub, item, message
+):
+    applied = await hub.apply(item)
+    assert [(i.stage, i.item_id, i.message) for i in applied.issues] == [
+        ("resolve", item.id, message)
+    ]

@@ -10,7 +10,8 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
 
-from store import feeds, tables
+from server import demo
+from store import feeds, seed, tables
 from store.tables import utcnow
 from sync import config, leases, runs
 
@@ -424,3 +425,26 @@ async def test_a_record_swept_by_a_snapshot_comes_back_when_the_feed_lists_it_ag
     assert periods == [("member", "staedtebund")]
     assert sources == 1
     assert companies == [("Neugründung", kl, None), ("Später", kl, None), ("WFK", kl, None)]
+
+
+async def test_the_demo_feeds_apply_to_the_seeded_hub_with_every_reference_resolved(
+    database, server, client
+):
+    await seed.seed(database.engine)
+    for slug, (file_name, format_, options) in demo.FEEDS.items():
+        server.route(f"/{file_name}", respond(200, (demo.FILES / file_name).read_bytes()))
+        await config.save(
+            database.engine,
+            config.spec(
+                slug=slug,
+                url=server.url(f"/{file_name}"),
+                format=format_,
+                options=options,
+                allow_private=True,
+            ),
+        )
+        outcome = await runs.run(database.engine, slug, client)
+        async with database.engine.connect() as connection:
+            issues = (await connection.execute(select(feeds.SyncIssue.__table__))).all()
+        assert not issues, [(i.item_id, i.message) for i in issues]
+        assert outcome.status == "succeeded" and outcome.counts.seen > 0, outcome
