@@ -673,11 +673,16 @@ async def test_a_worker_with_a_broken_feeds_file_exits_naming_the_problem(
 # ---- 4. two feeds creating the same records at once -------------------------------------------
 
 PLACES = 15  # places per round that both feeds describe
-ROUNDS = [  # how the two feeds are run, and whether the second lists the places backwards
-    (["sync", "eins", "zwei"], False),  # one process, both runs at once
-    (["sync", "eins", "zwei"], True),
-    ([["sync", "eins"], ["sync", "zwei"]], False),  # two processes at once
-    ([["sync", "eins"], ["sync", "zwei"]], True),
+ONE_PROCESS = [["sync", "eins", "zwei"]]  # both runs at once in one process
+TWO_PROCESSES = [["sync", "eins"], ["sync", "zwei"]]  # started at once
+# How the two feeds run; whether the second lists the places backwards (the runs deadlock);
+# whether each place starts with its town (the runs meet on an identifier) or its alliance
+# (they meet on a slug).
+ROUNDS = [
+    (ONE_PROCESS, False, True),
+    (ONE_PROCESS, True, False),
+    (TWO_PROCESSES, False, False),
+    (TWO_PROCESSES, True, True),
 ]
 
 
@@ -695,28 +700,32 @@ def wikidata(kind: int, round_: int, i: int) -> list[dict]:
     return [{"scheme": "wikidata", "value": f"Q{kind}{round_}{i:03d}"}]
 
 
-def places(feed: str, round_: int, backwards: bool) -> bytes:
+def places(feed: str, round_: int, backwards: bool, town_first: bool) -> bytes:
     """What partner `feed` says in `round_`: per place an alliance and a city that both feeds
     name by the same wikidata item (so one record each; the city is a member of the
-    alliance), and a village whose name merely recurs in the other feed (so two records)."""
+    alliance), a town both name by the same wikidata item but by other names (one record),
+    and a village whose name merely recurs in the other feed (two records)."""
     city = {"kind": "city", "country": "DE"}
+    town_name = {"eins": "Ort", "zwei": "Ortschaft"}[feed]
     groups = []
     for i in range(PLACES):
         key = f"{round_}-{i}"
-        groups.append(
-            [
-                place_item(feed, "alliance", f"Bund {key}", identifiers=wikidata(1, round_, i)),
-                place_item(
-                    feed,
-                    "member",
-                    f"Stadt {key}",
-                    **city,
-                    identifiers=wikidata(2, round_, i),
-                    memberships=[{"alliance": f"{feed}-bund-{key}", "status": "member"}],
-                ),
-                place_item(feed, "member", f"Dorf {key}", **city),
-            ]
+        town = place_item(
+            feed, "member", f"{town_name} {key}", **city, identifiers=wikidata(3, round_, i)
         )
+        rest = [
+            place_item(feed, "alliance", f"Bund {key}", identifiers=wikidata(1, round_, i)),
+            place_item(
+                feed,
+                "member",
+                f"Stadt {key}",
+                **city,
+                identifiers=wikidata(2, round_, i),
+                memberships=[{"alliance": f"{feed}-bund-{key}", "status": "member"}],
+            ),
+            place_item(feed, "member", f"Dorf {key}", **city),
+        ]
+        groups.append([town, *rest] if town_first else [*rest, town])
     if backwards:
         groups.reverse()
     return json.dumps(
@@ -776,41 +785,44 @@ async def test_two_feeds_creating_the_same_records_at_once_both_succeed_with_one
                     allow_private=True,
                 ),
             )
-        for round_, (commands, backwards) in enumerate(ROUNDS):
+        for round_, (commands, backwards, town_first) in enumerate(ROUNDS):
             # given: both feeds list this round's places, the second maybe in the other order,
             # and the feed server answers both at the same moment
             bodies = {
-                "/eins": places("eins", round_, False),
-                "/zwei": places("zwei", round_, backwards),
+                "/eins": places("eins", round_, False, town_first),
+                "/zwei": places("zwei", round_, backwards, town_first),
             }
             for path in bodies:
                 server.route(path, together(bodies))
 
             # when: both feeds run at once, in one `alliance sync` or in two processes
-            started = [
-                processes.start(*command)
-                for command in (commands if isinstance(commands[0], list) else [commands])
-            ]
+            started = [processes.start(*command) for command in commands]
             said = [await finished(processes, process, timeout=120) for process in started]
 
             # then: both runs succeeded, and between them made each shared place once
             these = (await runs_of(database))[-2:]
             assert [r.status for r in these] == ["succeeded"] * 2, (
-                f"round {round_} {commands} backwards={backwards}:\n{table_of(these)}\n"
+                f"round {round_} {ROUNDS[round_]}:\n{table_of(these)}\n"
                 + "\n".join(log[-3000:] for log in said)
             )
             assert [p.returncode for p in started] == [0] * len(started), said
-            assert sum(r.created for r in these) == 4 * PLACES  # 1 + 1 + 2 per place
-            assert sum(r.updated for r in these) == 2 * PLACES
+            assert sum(r.created for r in these) == 5 * PLACES  # 1 + 1 + 1 + 2 per place
+            assert sum(r.updated for r in these) == 3 * PLACES
 
-            # and: each alliance and city is one record with its slug, known by both feeds,
-            # the city a member of the alliance by both; each village is two records
+            # and: each alliance, city and town is one record, known by both feeds, the city a
+            # member of the alliance by both; each village is two records
             for i in range(PLACES):
                 key = f"{round_}-{i}"
                 (alliance,) = await named(database, ALLIANCES, f"Bund {key}")
                 (city,) = await named(database, MEMBER, f"Stadt {key}")
                 assert (alliance.slug, city.slug) == (f"bund-{key}", f"stadt-{key}")
-                for table, record in ((ALLIANCES, alliance), (MEMBER, city)):
+                (town,) = await rows(
+                    database,
+                    select(MEMBER.c.id, MEMBER.c.slug).where(
+                        MEMBER.c.name.in_([f"Ort {key}", f"Ortschaft {key}"])
+                    ),
+                )
+                for table, record in ((ALLIANCES, alliance), (MEMBER, city), (MEMBER, town)):
                     schemes = await schemes_of(database, table, record.id)
                     assert schemes == ["feed:eins", "feed:zwei", "wikidata"], (record, schemes)
                 periods = await rows(
