@@ -6,14 +6,19 @@ with the same content is skipped, an older copy never overwrites a newer one, a 
 soft-deletes its record, and running the same feed twice changes nothing. A new item first
 looks for its record by identifier or slug, so a feed that speaks of a place the hub already
 knows updates it instead of adding a twin. Fields an operator locked are left alone; every
-record carries a source naming the feed, the item and the run.
+record carries a source naming the feed, the item and the run. Two runs that create the same
+record at once (two feeds, two workers) both succeed: the unique keys on slugs and identifiers
+make the later one apply its batch again, and it then finds the record or the next free slug.
 
 The caller owns the transactions: `Applier.apply` works on the connection it is given, and the
 run commits it together with its progress (see `sync.runs`).
 """
 
+import dataclasses
 import datetime as dt
 import hashlib
+import itertools
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -21,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import feeds, tables
@@ -29,6 +35,8 @@ from store.tables import as_utc, utcnow
 
 from .items import Item, ItemError
 from .mapping import DEFAULTS, IDENTIFIER, TABLES, References, Unresolved, mapped
+
+log = logging.getLogger("alliance.sync.apply")
 
 FEED_ITEM = feeds.FeedItem.__table__
 LOCKED = feeds.LockedField.__table__
@@ -39,6 +47,11 @@ CHILDREN = {
     "event": (tables.EventParticipant.__table__, "event_id"),
 }
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+# PostgreSQL's unique_violation and deadlock_detected: what a batch meets when another run
+# creates the same record at the same time (see `Applier.apply`).
+COLLISIONS = {"23505", "40P01"}
+TRIES = 3
+BATCHES = 0x616C6C69616E6365  # the advisory lock every batch holds on PostgreSQL ("alliance")
 
 
 @dataclass
@@ -75,6 +88,27 @@ class State:
     pending: dict[str, Any] | None = None
 
 
+def _state(row) -> State:
+    return State(
+        row.id,
+        row.entity_id,
+        row.content_hash,
+        as_utc(row.source_updated_at),
+        row.deleted_at is not None,
+        row.pending,
+    )
+
+
+async def _take_turn(connection: AsyncConnection, alone: bool) -> None:
+    """On PostgreSQL every batch holds the lock `BATCHES` shared, and a batch applied again
+    after a collision holds it alone: it waits for every batch in flight to commit and keeps
+    new ones out, so it cannot collide (or deadlock) with them again. SQLite lets one writer
+    at a time in anyway."""
+    if connection.dialect.name == "postgresql":
+        lock = func.pg_advisory_xact_lock if alone else func.pg_advisory_xact_lock_shared
+        await connection.execute(select(lock(BATCHES)))
+
+
 def content_hash(item: Item) -> str:
     body = {"type": item.type, "data": item.data, "deleted": item.deleted}
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -103,14 +137,7 @@ class Applier:
             select(FEED_ITEM).where(FEED_ITEM.c.feed_id == self.feed.id)
         )
         for row in rows:
-            self.states[(row.item_type, row.item_id)] = State(
-                row.id,
-                row.entity_id,
-                row.content_hash,
-                as_utc(row.source_updated_at),
-                row.deleted_at is not None,
-                row.pending,
-            )
+            self.states[(row.item_type, row.item_id)] = _state(row)
         for row in await connection.execute(select(LOCKED)):
             self.locked.setdefault((row.entity_type, row.entity_id), set()).add(row.field)
 
@@ -119,6 +146,48 @@ class Applier:
 
     async def apply(
         self, connection: AsyncConnection, entries: Iterable[Item | ItemError]
+    ) -> list[Issue]:
+        """Apply one batch, in a savepoint. When another run creates the same record at the
+        same time (on PostgreSQL: one waits for the other's commit, then meets its slug or
+        identifier, or the two deadlock), the batch is rolled back and applied again, alone,
+        and then finds what the other run made."""
+        entries = list(entries)
+        counts = dataclasses.replace(self.counts)
+        for attempt in itertools.count(1):
+            try:
+                async with connection.begin_nested():
+                    await _take_turn(connection, alone=attempt > 1)
+                    return await self._apply(connection, entries)
+            except DBAPIError as exc:
+                if attempt == TRIES or getattr(exc.orig, "sqlstate", None) not in COLLISIONS:
+                    raise
+                log.info("feed %s: a batch met another run's writes (%s)", self.feed.slug, exc.orig)
+            self.counts = dataclasses.replace(counts)
+            await self._reread(connection, [e for e in entries if isinstance(e, Item)])
+
+    async def _reread(self, connection: AsyncConnection, items: list[Item]) -> None:
+        """What the items' states were before a rolled-back batch: as `feed_item` holds them.
+        (`seen` needs nothing: the batch, applied again, adds the same keys.)"""
+        keys = {(item.type, item.id) for item in items}
+        live = self._by_item()
+        for key in keys:
+            self.states.pop(key, None)
+            live.pop(key, None)
+        rows = await connection.execute(
+            select(FEED_ITEM).where(
+                FEED_ITEM.c.feed_id == self.feed.id,
+                FEED_ITEM.c.item_id.in_([item_id for _, item_id in keys]),
+            )
+        )
+        for row in rows:
+            key = (row.item_type, row.item_id)
+            if key in keys:
+                state = self.states[key] = _state(row)
+                if state.entity_id is not None and not state.deleted:
+                    live[key] = state.entity_id
+
+    async def _apply(
+        self, connection: AsyncConnection, entries: list[Item | ItemError]
     ) -> list[Issue]:
         refs = References(connection, self._by_item())
         issues: list[Issue] = []
@@ -173,7 +242,8 @@ class Applier:
             self.counts.unchanged += 1  # an older copy: the newer one stays
             return
         digest = content_hash(item)
-        if digest == state.content_hash and state.pending is None:
+        # An item a snapshot swept is unchanged but gone: listed again, its record comes back.
+        if digest == state.content_hash and state.pending is None and state.deleted == item.deleted:
             self.counts.unchanged += 1
             return
         if item.deleted:

@@ -3,7 +3,8 @@
 References name another record by the feed's own item id (`kaiserslautern`), by identifier
 (`wikidata:Q64`) or by slug (`slug:kaiserslautern`); `References` resolves them against what
 this feed already made, the identifiers and the slugs of the hub. One that cannot be resolved
-yet raises `Unresolved`, and the item waits for the next run.
+yet raises `Unresolved`, and the item waits for the next run. A bare reference is never taken
+for a slug, but when it is one the message says how to write it (`slug:isa`).
 """
 
 from collections.abc import Callable
@@ -34,9 +35,19 @@ ACTORS = ("member", "organisation", "person")
 class Unresolved(SyncError):
     """A reference that names no record the hub knows yet."""
 
-    def __init__(self, ref: str, wanted: tuple[str, ...]):
-        super().__init__(f"reference {ref!r} names no {' or '.join(wanted)} known yet")
+    def __init__(self, ref: str, message: str):
+        super().__init__(f"reference {ref!r} {message}")
         self.ref = ref
+
+
+def _no_item(ref: str, wanted: tuple[str, ...], on_hub: str | None) -> str:
+    """Why a bare reference failed, and how to name the hub's `on_hub` of that slug, if any."""
+    if on_hub is not None:
+        return f"names no item of this feed; to name the hub's {on_hub} write `slug:{ref}`"
+    return (
+        f"names no {' or '.join(wanted)} item of this feed yet; a record of the hub is named "
+        "`slug:<its slug>` or by an identifier, `<scheme>:<value>`"
+    )
 
 
 @dataclass
@@ -62,15 +73,14 @@ class References:
             if found is not None:
                 return entity_type, found
         scheme, sep, value = ref.partition(":")
-        if sep and scheme == "slug":
-            for entity_type in wanted:
-                table = TABLES[entity_type]
-                found = await self.connection.scalar(
-                    select(table.c.id).where(table.c.slug == value, table.c.deleted_at.is_(None))
-                )
-                if found is not None:
-                    return entity_type, found
-        elif sep:
+        if not sep:
+            on_hub = await self._by_slug(ref, wanted)
+            raise Unresolved(ref, _no_item(ref, wanted, on_hub[0] if on_hub else None))
+        if scheme == "slug":
+            found = await self._by_slug(value, wanted)
+            if found is not None:
+                return found
+        else:
             row = (
                 await self.connection.execute(
                     select(IDENTIFIER.c.entity_type, IDENTIFIER.c.entity_id).where(
@@ -82,7 +92,17 @@ class References:
             ).first()
             if row is not None:
                 return row.entity_type, row.entity_id
-        raise Unresolved(ref, wanted)
+        raise Unresolved(ref, f"names no {' or '.join(wanted)} known yet")
+
+    async def _by_slug(self, slug: str, wanted: tuple[str, ...]) -> tuple[str, int] | None:
+        for entity_type in wanted:
+            table = TABLES[entity_type]
+            found = await self.connection.scalar(
+                select(table.c.id).where(table.c.slug == slug, table.c.deleted_at.is_(None))
+            )
+            if found is not None:
+                return entity_type, found
+        return None
 
     def forget(self) -> None:
         """Drop what was found; after a rolled-back batch it may no longer exist."""

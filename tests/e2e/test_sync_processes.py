@@ -45,6 +45,8 @@ FEED_ITEM = feeds.FeedItem.__table__
 MEMBER = tables.Member.__table__
 SOURCE = tables.Source.__table__
 IDENTIFIER = tables.Identifier.__table__
+ALLIANCES = tables.Alliance.__table__
+PERIOD = tables.MembershipPeriod.__table__
 
 ENDED = {"succeeded", "partial", "not_modified", "failed", "abandoned", "skipped_locked"}
 STOP_TIMEOUT = 10.0
@@ -666,3 +668,166 @@ async def test_a_worker_with_a_broken_feeds_file_exits_naming_the_problem(
         assert needle in said, f"{needle!r} not in: {said}"
     assert "Traceback" not in said, said
     assert await count(database, FEED) == 0
+
+
+# ---- 4. two feeds creating the same records at once -------------------------------------------
+
+PLACES = 15  # places per round that both feeds describe
+ONE_PROCESS = [["sync", "eins", "zwei"]]  # both runs at once in one process
+TWO_PROCESSES = [["sync", "eins"], ["sync", "zwei"]]  # started at once
+# How the two feeds run; whether the second lists the places backwards (the runs deadlock);
+# whether each place starts with its town (the runs meet on an identifier) or its alliance
+# (they meet on a slug).
+ROUNDS = [
+    (ONE_PROCESS, False, True),
+    (ONE_PROCESS, True, False),
+    (TWO_PROCESSES, False, False),
+    (TWO_PROCESSES, True, True),
+]
+
+
+def place_item(feed: str, item_type: str, name: str, **data) -> dict:
+    """An item of `feed` named `name`; its id is the feed's own ("eins-stadt-0-3")."""
+    return {
+        "type": item_type,
+        "id": f"{feed}-{name.lower().replace(' ', '-')}",
+        "updated_at": "2026-11-20T10:00:00Z",
+        "data": {"names": [{"value": name, "lang": "de", "kind": "official"}], **data},
+    }
+
+
+def wikidata(kind: int, round_: int, i: int) -> list[dict]:
+    return [{"scheme": "wikidata", "value": f"Q{kind}{round_}{i:03d}"}]
+
+
+def places(feed: str, round_: int, backwards: bool, town_first: bool) -> bytes:
+    """What partner `feed` says in `round_`: per place an alliance and a city that both feeds
+    name by the same wikidata item (so one record each; the city is a member of the
+    alliance), a town both name by the same wikidata item but by other names (one record),
+    and a village whose name merely recurs in the other feed (two records)."""
+    city = {"kind": "city", "country": "DE"}
+    town_name = {"eins": "Ort", "zwei": "Ortschaft"}[feed]
+    groups = []
+    for i in range(PLACES):
+        key = f"{round_}-{i}"
+        town = place_item(
+            feed, "member", f"{town_name} {key}", **city, identifiers=wikidata(3, round_, i)
+        )
+        rest = [
+            place_item(feed, "alliance", f"Bund {key}", identifiers=wikidata(1, round_, i)),
+            place_item(
+                feed,
+                "member",
+                f"Stadt {key}",
+                **city,
+                identifiers=wikidata(2, round_, i),
+                memberships=[{"alliance": f"{feed}-bund-{key}", "status": "member"}],
+            ),
+            place_item(feed, "member", f"Dorf {key}", **city),
+        ]
+        groups.append([town, *rest] if town_first else [*rest, town])
+    if backwards:
+        groups.reverse()
+    return json.dumps(
+        {
+            "format": "alliance-feed/1",
+            "publisher": {"id": feed, "name": feed.title()},
+            "complete": False,
+            "items": [item for group in groups for item in group],
+        }
+    ).encode()
+
+
+def together(bodies: dict[str, bytes], timeout: float = 10.0):
+    """Answers no request until one has come for every path of `bodies` (or `timeout` passed),
+    so the runs of both feeds get their items at the same moment."""
+    arrived: set[str] = set()
+    all_there = asyncio.Event()
+
+    async def handler(request: Request, writer: Writer) -> None:
+        arrived.add(request.route)
+        if arrived >= set(bodies):
+            all_there.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_there.wait(), timeout)
+        await respond(200, bodies[request.route])(request, writer)
+
+    return handler
+
+
+async def named(database, table, name: str) -> list:
+    return await rows(database, select(table.c.id, table.c.slug).where(table.c.name == name))
+
+
+async def schemes_of(database, table, entity_id: int) -> list[str]:
+    found = await rows(
+        database,
+        select(IDENTIFIER.c.scheme).where(
+            IDENTIFIER.c.entity_type == table.name, IDENTIFIER.c.entity_id == entity_id
+        ),
+    )
+    return sorted(scheme for (scheme,) in found)
+
+
+async def test_two_feeds_creating_the_same_records_at_once_both_succeed_with_one_record_each(
+    database, processes
+):
+    processes.env = clean_env(DATABASE_URL=database.url)
+    async with FeedServer() as server:
+        for slug in ("eins", "zwei"):
+            await config.save(
+                database.engine,
+                config.spec(
+                    slug=slug,
+                    url=server.url(f"/{slug}"),
+                    format="alliance-feed/1",
+                    mode="incremental",  # each round brings new places; none is swept
+                    allow_private=True,
+                ),
+            )
+        for round_, (commands, backwards, town_first) in enumerate(ROUNDS):
+            # given: both feeds list this round's places, the second maybe in the other order,
+            # and the feed server answers both at the same moment
+            bodies = {
+                "/eins": places("eins", round_, False, town_first),
+                "/zwei": places("zwei", round_, backwards, town_first),
+            }
+            for path in bodies:
+                server.route(path, together(bodies))
+
+            # when: both feeds run at once, in one `alliance sync` or in two processes
+            started = [processes.start(*command) for command in commands]
+            said = [await finished(processes, process, timeout=120) for process in started]
+
+            # then: both runs succeeded, and between them made each shared place once
+            these = (await runs_of(database))[-2:]
+            assert [r.status for r in these] == ["succeeded"] * 2, (
+                f"round {round_} {ROUNDS[round_]}:\n{table_of(these)}\n"
+                + "\n".join(log[-3000:] for log in said)
+            )
+            assert [p.returncode for p in started] == [0] * len(started), said
+            assert sum(r.created for r in these) == 5 * PLACES  # 1 + 1 + 1 + 2 per place
+            assert sum(r.updated for r in these) == 3 * PLACES
+
+            # and: each alliance, city and town is one record, known by both feeds, the city a
+            # member of the alliance by both; each village is two records
+            for i in range(PLACES):
+                key = f"{round_}-{i}"
+                (alliance,) = await named(database, ALLIANCES, f"Bund {key}")
+                (city,) = await named(database, MEMBER, f"Stadt {key}")
+                assert (alliance.slug, city.slug) == (f"bund-{key}", f"stadt-{key}")
+                (town,) = await rows(
+                    database,
+                    select(MEMBER.c.id, MEMBER.c.slug).where(
+                        MEMBER.c.name.in_([f"Ort {key}", f"Ortschaft {key}"])
+                    ),
+                )
+                for table, record in ((ALLIANCES, alliance), (MEMBER, city), (MEMBER, town)):
+                    schemes = await schemes_of(database, table, record.id)
+                    assert schemes == ["feed:eins", "feed:zwei", "wikidata"], (record, schemes)
+                periods = await rows(
+                    database, select(PERIOD.c.alliance_id).where(PERIOD.c.member_id == city.id)
+                )
+                assert periods == [(alliance.id,)] * 2, (city, periods)
+                villages = await named(database, MEMBER, f"Dorf {key}")
+                assert sorted(v.slug for v in villages) == [f"dorf-{key}", f"dorf-{key}-2"]

@@ -288,3 +288,80 @@ async def test_an_item_sent_again_after_its_tombstone_brings_its_record_back(hub
         )
     )
     assert rows == [("wfk", None)]
+
+
+async def tombstoned(hub, item: Item) -> None:
+    await hub.apply(Item(item.type, item.id, {}, updated_at=T0, deleted=True))
+
+
+async def swept(hub, item: Item) -> None:
+    later = await hub.apply()
+    async with hub.database.engine.begin() as connection:
+        await later.sweep(connection, later.live_items() - later.seen)
+
+
+@pytest.mark.parametrize("gone", [tombstoned, swept])
+async def test_a_record_gone_comes_back_when_its_item_is_sent_again_unchanged(hub, gone):
+    city = member(identifiers=[{"scheme": "wikidata", "value": "Q3832"}])
+    await hub.apply(city)
+    [(kl,)] = await hub.rows(
+        select(tables.Member.id).where(tables.Member.slug == "kaiserslautern-2")
+    )
+    await gone(hub, city)
+
+    back = await hub.apply(organisation("before", home="kl"), city, organisation(home="kl"))
+
+    assert [(i.item_id, i.message) for i in back.issues] == []
+    assert (back.counts.created, back.counts.updated, back.counts.unchanged) == (2, 1, 0)
+    assert await hub.rows(
+        select(tables.Member.id).where(
+            tables.Member.slug.like("kaiserslautern-%"), tables.Member.deleted_at.is_(None)
+        )
+    ) == [(kl,)]
+    homes = await hub.rows(
+        select(tables.Organisation.member_id)
+        .join(tables.Identifier, tables.Identifier.entity_id == tables.Organisation.id)
+        .where(
+            tables.Identifier.entity_type == "organisation", tables.Identifier.scheme == "feed:kl"
+        )
+    )
+    assert homes == [(kl,), (kl,)]
+
+
+def event(*parties: str) -> Item:
+    data = {"kind": "meeting", "title": "Treffen", "participants": [{"party": p} for p in parties]}
+    return Item("event", "treffen", data, updated_at=T0)
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            member(memberships=[{"alliance": "isa", "status": "member"}]),
+            "reference 'isa' names no item of this feed; "
+            "to name the hub's alliance write `slug:isa`",
+        ),
+        (
+            event("mainz"),
+            "reference 'mainz' names no item of this feed; "
+            "to name the hub's member write `slug:mainz`",
+        ),
+        (
+            organisation(home="nowhere"),
+            "reference 'nowhere' names no member item of this feed yet; a record of the hub "
+            "is named `slug:<its slug>` or by an identifier, `<scheme>:<value>`",
+        ),
+        (
+            organisation(home="slug:nowhere"),
+            "reference 'slug:nowhere' names no member known yet",
+        ),
+    ],
+    ids=["alliance-of-the-hub", "party-of-the-hub", "nothing-by-that-name", "slug"],
+)
+async def test_a_reference_that_names_nothing_says_what_it_meant_and_how_to_write_it(
+    hub, item, message
+):
+    applied = await hub.apply(item)
+    assert [(i.stage, i.item_id, i.message) for i in applied.issues] == [
+        ("resolve", item.id, message)
+    ]

@@ -11,7 +11,8 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
 
-from store import feeds, tables
+from server import demo
+from store import feeds, seed, tables
 from store.tables import utcnow
 from sync import config, leases, runs
 
@@ -400,3 +401,133 @@ async def test_a_feed_allowed_private_addresses_reaches_metadata_only_when_told_
         assert outcome.status == "failed" and "metadata" in outcome.error
         assert "allow_link_local is off" in outcome.error
         assert sent == []
+
+
+def organisation(item_id: str, name: str, home: str) -> dict:
+    return {
+        "type": "organisation",
+        "id": item_id,
+        "updated_at": "2026-11-20T10:00:00Z",
+        "data": {
+            "kind": "company",
+            "member": home,
+            "names": [{"value": name, "lang": "de", "kind": "official"}],
+        },
+    }
+
+
+async def test_a_record_swept_by_a_snapshot_comes_back_when_the_feed_lists_it_again(
+    database, server, client
+):
+    # given: a snapshot feed listing an alliance, a city with its names, identifier and
+    # membership, and a company in the city; then only the alliance (the city and the company
+    # are swept); then all of them again, with the same content, over two pages, and with new
+    # companies in the city before it on the first page and on the second page
+    alliance = {
+        "type": "alliance",
+        "id": "bund",
+        "updated_at": "2026-11-20T10:00:00Z",
+        "data": {"names": [{"value": "Städtebund", "lang": "de", "kind": "official"}]},
+    }
+    city = member(
+        "kl",
+        "Kaiserslautern",
+        names=[
+            {"value": "Kaiserslautern", "lang": "de", "kind": "official"},
+            {"value": "凯泽斯劳滕", "lang": "zh-Hans", "kind": "official"},
+        ],
+        identifiers=[{"scheme": "wikidata", "value": "Q3832"}],
+        memberships=[{"alliance": "bund", "status": "member", "start_date": "2018-04-23"}],
+    )
+    company = organisation("wfk", "WFK", "kl")
+    first_page = json.loads(
+        document(organisation("neu", "Neugründung", "kl"), city, company, complete=True)
+    )
+    first_page["next"] = server.url("/page2")
+    server.route(
+        "/feed",
+        sequence(
+            respond(200, document(alliance, city, company)),
+            respond(200, document(alliance)),
+            respond(200, json.dumps(first_page).encode()),
+        ),
+    )
+    server.route("/page2", respond(200, document(alliance, organisation("spaet", "Später", "kl"))))
+    await add_feed(database, server, max_delete_share=1.0)
+    assert (await runs.run(database.engine, "cities", client)).counts.created == 3
+    swept = await runs.run(database.engine, "cities", client)
+    assert (swept.status, swept.counts.deleted) == ("succeeded", 2)
+    kl = await scalar(database, select(tables.Member.id))
+
+    # when
+    back = await runs.run(database.engine, "cities", client)
+
+    # then: the city and the company are back, as they were, and the new companies are in it
+    async with database.engine.connect() as connection:
+        issues = (await connection.execute(select(feeds.SyncIssue.__table__))).all()
+    assert not issues, [(i.item_id, i.message) for i in issues]
+    assert back.status == "succeeded"
+    counts = back.counts
+    assert (counts.created, counts.updated, counts.unchanged, counts.quarantined) == (2, 2, 1, 0)
+    async with database.engine.connect() as connection:
+        (record,) = (await connection.execute(select(tables.Member.__table__))).all()
+        identifiers = (
+            await connection.execute(
+                select(tables.Identifier.scheme, tables.Identifier.value).where(
+                    tables.Identifier.entity_id == kl, tables.Identifier.entity_type == "member"
+                )
+            )
+        ).all()
+        periods = (
+            await connection.execute(
+                select(tables.MembershipPeriod.status, tables.Alliance.slug)
+                .join(tables.Alliance)
+                .where(
+                    tables.MembershipPeriod.member_id == kl,
+                    tables.MembershipPeriod.deleted_at.is_(None),
+                )
+            )
+        ).all()
+        sources = await connection.scalar(
+            select(func.count())
+            .select_from(tables.Source)
+            .where(tables.Source.entity_type == "member", tables.Source.entity_id == kl)
+        )
+        companies = (
+            await connection.execute(
+                select(
+                    tables.Organisation.name,
+                    tables.Organisation.member_id,
+                    tables.Organisation.deleted_at,
+                ).order_by(tables.Organisation.name)
+            )
+        ).all()
+    assert (record.id, record.deleted_at, record.name) == (kl, None, "Kaiserslautern")
+    assert [n["value"] for n in record.names] == ["Kaiserslautern", "凯泽斯劳滕"]
+    assert sorted(identifiers) == [("feed:cities", "kl"), ("wikidata", "Q3832")]
+    assert periods == [("member", "staedtebund")]
+    assert sources == 1
+    assert companies == [("Neugründung", kl, None), ("Später", kl, None), ("WFK", kl, None)]
+
+
+async def test_the_demo_feeds_apply_to_the_seeded_hub_with_every_reference_resolved(
+    database, server, client
+):
+    await seed.seed(database.engine)
+    for slug, (file_name, format_, options) in demo.FEEDS.items():
+        server.route(f"/{file_name}", respond(200, (demo.FILES / file_name).read_bytes()))
+        await config.save(
+            database.engine,
+            config.spec(
+                slug=slug,
+                url=server.url(f"/{file_name}"),
+                format=format_,
+                options=options,
+                allow_private=True,
+            ),
+        )
+        outcome = await runs.run(database.engine, slug, client)
+        async with database.engine.connect() as connection:
+            issues = (await connection.execute(select(feeds.SyncIssue.__table__))).all()
+        assert not issues, [(i.item_id, i.message) for i in issues]
+        assert outcome.status == "succeeded" and outcome.counts.seen > 0, outcome
