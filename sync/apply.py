@@ -52,13 +52,13 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
-    invalid: int = 0  # items the feed got wrong: unreadable or invalid
-    waiting: int = 0  # items of this run that still wait for a reference (see `waiting()`)
+    quarantined: int = 0  # this run's items set aside, each with a `sync_issue` row saying why
+    waiting: int = 0  # of those, the ones still waiting for a reference (see `waiting()`)
 
     @property
-    def quarantined(self) -> int:
-        """This run's items that were set aside, each with a `sync_issue` row saying why."""
-        return self.invalid + self.waiting
+    def invalid(self) -> int:
+        """Items the feed got wrong (unreadable or invalid): the ones that can fail a run."""
+        return self.quarantined - self.waiting
 
 
 @dataclass
@@ -135,7 +135,7 @@ class Applier:
         for entry in entries:
             if isinstance(entry, ItemError):
                 self.counts.seen += 1
-                self.counts.invalid += 1
+                self.counts.quarantined += 1
                 issues.append(
                     Issue(
                         entry.stage,
@@ -173,12 +173,13 @@ class Applier:
 
         Only this run's: an item an earlier run left waiting, and this run did not list,
         keeps the reason stored with it (`feed_item.pending`, and that run's `sync_issue`)
-        and counts against no later run. Safe to call again: it counts, never adds up."""
+        and counts against no later run."""
         found = [
             Issue("resolve", state.pending["reason"], *key)
             for key, state in self.states.items()
             if state.pending is not None and key in self.seen
         ]
+        self.counts.quarantined += len(found) - self.counts.waiting  # once, however often asked
         self.counts.waiting = len(found)
         return found
 
