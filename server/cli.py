@@ -2,9 +2,10 @@
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import httpx
 import typer
@@ -256,6 +257,45 @@ _feed_command("resume", "Run the feed on its schedule again, without waiting out
 _feed_command("remove", "Stop syncing the feed; what it brought stays.")
 
 
+T = TypeVar("T")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+EXIT_SKIPPED = 3
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM came while feeds ran."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+async def _until_signalled(work: Awaitable[T]) -> T:
+    """Await `work`. The first SIGINT or SIGTERM cancels it (each run under way then ends
+    `abandoned` and releases its feed) and raises Interrupted; a second one stops at once."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    caught: list[int] = []
+
+    def stop(signum: int) -> None:
+        caught.append(signum)
+        for each in STOP_SIGNALS:
+            loop.remove_signal_handler(each)
+        task.cancel()
+
+    for each in STOP_SIGNALS:
+        loop.add_signal_handler(each, stop, each)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not caught:
+            raise
+        raise Interrupted(caught[0]) from None
+    finally:
+        for each in STOP_SIGNALS:
+            loop.remove_signal_handler(each)
+
+
 @app.command()
 def sync(
     feeds: Annotated[list[str] | None, typer.Argument(help="Feeds to run now.")] = None,
@@ -264,11 +304,19 @@ def sync(
         bool, typer.Option(help="Report what would change without writing anything.")
     ] = False,
 ) -> None:
-    """Run feeds now, with a progress bar each; exits 1 when a run failed."""
+    """Run feeds now, with a progress bar each.
+
+    First, runs whose process stopped (no heartbeat for the lease's TTL) are marked
+    abandoned. Exits 0 when every feed ran (succeeded, partial or not modified), 1 when a run
+    failed, 3 when none failed but a feed was skipped because another process runs it (named,
+    with since when), and 128 + the signal's number (130, 143) when SIGINT or SIGTERM stopped
+    it: its runs end abandoned and free their feeds at once.
+    """
     from rich.progress import Progress
     from rich.table import Table
 
-    from sync import runs
+    from store.feeds import RunStatus
+    from sync import leases, runs
 
     async def work(engine) -> list[runs.Outcome]:
         wanted = list(feeds or [])
@@ -276,6 +324,13 @@ def sync(
             wanted += [f.slug for f in await sync_config.listed(engine) if f.enabled]
         if not wanted:
             raise SyncError("name feeds to sync, or --all")
+        reaped = await runs.reap(engine, grace=leases.TTL)
+        if reaped:
+            whose = (
+                "run of a stopped process is" if reaped == 1 else "runs of stopped processes are"
+            )
+            ttl = leases.TTL.total_seconds()
+            err.print(f"{reaped} {whose} now abandoned (no heartbeat for {ttl:g} s)")
         with Progress(console=err) as progress:
             async with httpx.AsyncClient() as client:
 
@@ -298,9 +353,14 @@ def sync(
                     )
                     return outcome
 
-                return await asyncio.gather(*(one(slug) for slug in dict.fromkeys(wanted)))
+                runs_now = asyncio.gather(*(one(slug) for slug in dict.fromkeys(wanted)))
+                return await _until_signalled(runs_now)
 
-    outcomes = _feed_work(_settings(), work)
+    try:
+        outcomes = _feed_work(_settings(), work)
+    except Interrupted as stop:
+        err.print(f"interrupted by {stop}: the runs under way ended abandoned, their feeds free")
+        raise typer.Exit(128 + stop.signum) from None
     table = Table(
         "feed",
         "status",
@@ -322,8 +382,13 @@ def sync(
             o.error or "",
         )
     out.print(table)
-    if any(o.status == "failed" for o in outcomes):
+    for o in outcomes:
+        if o.status == RunStatus.SKIPPED_LOCKED:
+            err.print(f"{o.feed}: skipped, {o.error}", markup=False, soft_wrap=True)
+    if any(o.status == RunStatus.FAILED for o in outcomes):
         raise typer.Exit(1)
+    if any(o.status == RunStatus.SKIPPED_LOCKED for o in outcomes):
+        raise typer.Exit(EXIT_SKIPPED)
 
 
 @app.command("runs")
@@ -357,6 +422,7 @@ def list_runs(
         "trigger",
         "started",
         "status",
+        "http",
         "seen",
         "created",
         "updated",
@@ -371,6 +437,7 @@ def list_runs(
             r.trigger,
             r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             r.status,
+            str(r.http_status or ""),
             *map(str, (r.items_seen, r.created, r.updated, r.deleted, r.quarantined)),
             (r.error or "")[:80],
         )

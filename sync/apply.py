@@ -56,12 +56,22 @@ BATCHES = 0x616C6C69616E6365  # the advisory lock every batch holds on PostgreSQ
 
 @dataclass
 class Counts:
+    """What became of the items of one run. `seen` counts the items the feed sent in this
+    run; items of earlier runs that resolve in it are counted where they went (`created`,
+    `updated`), never in `seen`."""
+
     seen: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
-    quarantined: int = 0
+    quarantined: int = 0  # this run's items set aside, each with a `sync_issue` row saying why
+    waiting: int = 0  # of those, the ones still waiting for a reference (see `waiting()`)
+
+    @property
+    def invalid(self) -> int:
+        """Items the feed got wrong (unreadable or invalid): the ones that can fail a run."""
+        return self.quarantined - self.waiting
 
 
 @dataclass
@@ -211,17 +221,36 @@ class Applier:
             await self._apply_one(connection, refs, entry)
         return issues
 
-    async def retry_pending(self, connection: AsyncConnection) -> list[Issue]:
-        """Try again every item waiting for a reference: from this run (it may name an item
-        that came later in the feed) and from earlier runs. What still waits is quarantined."""
+    async def retry_pending(
+        self, connection: AsyncConnection, listed_only: bool = False
+    ) -> list[Issue]:
+        """Try again every item waiting for a reference: of this run (it may name an item
+        that came later in the feed) and of earlier runs (what it names may exist now). One
+        that resolves is applied and counted like any other. With `listed_only` (a complete
+        snapshot), an earlier run's item this run did not list is gone from the feed: it is
+        left as it is. Returns `waiting()`."""
         refs = References(connection, self._by_item())
         for (item_type, item_id), state in list(self.states.items()):
-            if state.pending is not None:
+            listed = (item_type, item_id) in self.seen
+            if state.pending is not None and (listed or not listed_only):
                 item = Item(item_type, item_id, state.pending["data"], state.source_updated_at)
                 await self._apply_one(connection, refs, item)
-        waiting = [(key, s) for key, s in self.states.items() if s.pending is not None]
-        self.counts.quarantined += len(waiting)
-        return [Issue("resolve", s.pending["reason"], key[0], key[1]) for key, s in waiting]
+        return self.waiting()
+
+    def waiting(self) -> list[Issue]:
+        """The items of this run that wait for a reference, as issues; sets `counts.waiting`.
+
+        Only this run's: an item an earlier run left waiting, and this run did not list,
+        keeps the reason stored with it (`feed_item.pending`, and that run's `sync_issue`)
+        and counts against no later run."""
+        found = [
+            Issue("resolve", state.pending["reason"], *key)
+            for key, state in self.states.items()
+            if state.pending is not None and key in self.seen
+        ]
+        self.counts.quarantined += len(found) - self.counts.waiting  # once, however often asked
+        self.counts.waiting = len(found)
+        return found
 
     def _by_item(self) -> dict[tuple[str, str], int]:
         """Live records of this feed by item, built once and kept current as items apply

@@ -2,10 +2,30 @@
 
 Claim the lease → fetch each page → parse it as a stream → apply it in batches, each batch in one
 transaction with the run's progress and a lease check → retry items that waited for a
-reference → for a complete snapshot, sweep what the feed no longer lists (never more than its
-share at once) → advance ETag, Last-Modified and cursor in that same last transaction. Any
-failure ends the run `failed` with the store as the last committed batch left it, and backs the
-feed off. A dry run does all of it inside one transaction that is rolled back.
+reference, as one more batch → for a complete snapshot, sweep what the feed no longer lists
+(never more than its share at once) → advance ETag, Last-Modified and cursor in that same last
+transaction. Any failure ends the run `failed` with the store as the last committed batch left
+it, and backs the feed off. A dry run does all of it inside one transaction that is rolled back.
+
+A run is judged on its own items, the ones the feed sent in it (`Counts.seen`). An invalid item
+is quarantined; an item whose reference names nothing known yet waits (`feed_item.pending`) and
+is tried again at the end of the run and in later runs. Both count as `quarantined` and make
+the run `partial`, but only invalid items count towards the share that fails it
+(`max_bad_share`): a reference not there yet is no fault of the feed (its record may come from
+a feed that has not run yet), and failing would back the feed off and delay it further. Items
+earlier runs left waiting are retried as well: one that resolves is applied and counted
+(`created`, `updated`); one that still waits keeps its stored reason and counts for no later
+run. A complete snapshot leaves alone the waiting items it no longer lists.
+
+Reasons are stored whatever the outcome: an invalid item's with its batch, a waiting item's with
+the last transaction or, when the run fails or is interrupted before that one commits (too many
+bad items, a fetch or parse error after some batches, a failsafe refusal), in the transaction
+that ends the run. A failed fetch records the HTTP status the feed last answered with.
+
+A run that finds the lease taken ends `skipped_locked`, saying who holds it since when. A run
+cancelled (its process told to stop) ends `abandoned` and releases the lease before it goes; a
+process that dies without a word leaves its run `running` and its lease until `lease_until`,
+and `reap` later finds the run by its stale heartbeat.
 """
 
 import asyncio
@@ -21,16 +41,16 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import feeds
 from store.feeds import RunStatus
-from store.tables import utcnow
+from store.tables import as_utc, utcnow
 
 from . import leases, metrics
 from .apply import Applier, Counts, Issue
-from .errors import ConfigError, SyncError
+from .errors import ConfigError, HttpStatusError, SyncError
 from .fetch import Limits, Policy, fetch
 from .formats import parser_for
 
@@ -185,16 +205,20 @@ class Run:
         for _ in range(MAX_PAGES):
             if url is None:
                 break
-            fetched = await fetch(
-                client,
-                url,
-                origin=feed.url,  # `next` pages are held to the feed's origin
-                headers=headers_of(feed),
-                etag=etag if first else None,
-                last_modified=last_modified if first else None,
-                limits=limits,
-                policy=policy,
-            )
+            try:
+                fetched = await fetch(
+                    client,
+                    url,
+                    origin=feed.url,  # `next` pages are held to the feed's origin
+                    headers=headers_of(feed),
+                    etag=etag if first else None,
+                    last_modified=last_modified if first else None,
+                    limits=limits,
+                    policy=policy,
+                )
+            except HttpStatusError as exc:
+                self.http_status = exc.status
+                raise
             self.http_status = fetched.status
             if fetched.status == 304:
                 return RunStatus.NOT_MODIFIED
@@ -223,17 +247,22 @@ class Run:
 
     async def _finish(self, etag, last_modified, cursor, complete: bool) -> str:
         feed, counts = self.feed, self.applier.counts
+        if counts.seen and counts.invalid > feed.max_bad_share * counts.seen:
+            raise SyncError(
+                f"{counts.invalid} of {counts.seen} items are bad, more than the "
+                f"feed allows ({feed.max_bad_share:.0%})"
+            )
+        sweeping = feed.mode == "snapshot" and complete
+        # Committed on its own, as a batch is: a refused sweep then rolls back only the sweep,
+        # and what the applier holds in memory stays what the store holds.
         async with self.transaction() as connection:
-            issues = await self.applier.retry_pending(connection)
-            if counts.seen and counts.quarantined > feed.max_bad_share * counts.seen:
-                raise SyncError(
-                    f"{counts.quarantined} of {counts.seen} items are bad, more than the "
-                    f"feed allows ({feed.max_bad_share:.0%})"
-                )
-            if feed.mode == "snapshot" and complete:
+            waiting = await self.applier.retry_pending(connection, listed_only=sweeping)
+            await self._record(connection, [])
+        async with self.transaction() as connection:
+            if sweeping:
                 await self._sweep(connection)
             status = RunStatus.PARTIAL if counts.quarantined else RunStatus.SUCCEEDED
-            await self._record(connection, issues, cursor_after=cursor)
+            await self._record(connection, waiting, cursor_after=cursor)
             await connection.execute(
                 update(FEED)
                 .where(FEED.c.id == feed.id)
@@ -288,20 +317,26 @@ async def run(
     dry_run: bool = False,
     progress: Callable[[Counts], None] | None = None,
 ) -> Outcome:
-    """Run the feed `slug` once. Never raises for a feed's faults: they end up in the run."""
+    """Run the feed `slug` once. Never raises for a feed's faults: they end up in the run.
+    Cancelled, it ends the run `abandoned`, releases the lease, and raises CancelledError."""
     feed = await _feed(engine, slug)
     owner = owner or worker_name()
     if dry_run:
         return await _dry_run(engine, feed, client, owner, trigger, triggered_by, progress)
     epoch = await leases.claim(engine, feed.id, owner)
-    run_id = await _start(engine, feed, owner, epoch, trigger, triggered_by)
+    held = None if epoch is not None else await _held_by(engine, feed.id)
+    run_id = await _start(engine, feed, owner, epoch, trigger, triggered_by, held)
     if epoch is None:
-        return Outcome(run_id, slug, RunStatus.SKIPPED_LOCKED, Counts())
+        return Outcome(run_id, slug, RunStatus.SKIPPED_LOCKED, Counts(), held)
     state = Run(engine, feed, owner, epoch, run_id, False, progress)
     heartbeat = asyncio.create_task(_heartbeat(state))
     try:
         status = await state.execute(client)
         error = None
+    except asyncio.CancelledError:
+        heartbeat.cancel()
+        await _close(state, RunStatus.ABANDONED, "interrupted: its process was told to stop")
+        raise
     except (SyncError, httpx.HTTPError, OSError) as exc:
         status, error = RunStatus.FAILED, str(exc) or type(exc).__name__
     except Exception as exc:  # a bug or a database fault: the run still ends, and says so
@@ -309,13 +344,44 @@ async def run(
         status, error = RunStatus.FAILED, f"unexpected: {type(exc).__name__}: {exc}"[:2000]
     finally:
         heartbeat.cancel()
-    await _end(engine, state, status, error)
-    await leases.release(engine, feed.id, owner, epoch)
+    return await _close(state, status, error)
+
+
+async def _close(state: Run, status: str, error: str | None) -> Outcome:
+    """Record how the run ended, then release its lease."""
+    slug, run_id = state.feed.slug, state.run_id
+    await _end(state.engine, state, status, error)
+    await leases.release(state.engine, state.feed.id, state.owner, state.epoch)
     metrics.record(slug, status, state.applier.counts, utcnow())
     log.info("run %s of %s: %s", run_id, slug, status, extra={"error": error})
     return Outcome(
         run_id, slug, status, state.applier.counts, error, state.http_status, state.bytes
     )
+
+
+def _when(moment: dt.datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+async def _held_by(engine: AsyncEngine, feed_id: int) -> str:
+    """Who holds the feed's lease, since when (the start of its run) and until when."""
+    holder = and_(
+        RUN.c.feed_id == FEED.c.id,
+        RUN.c.owner == FEED.c.lease_owner,
+        RUN.c.lease_epoch == FEED.c.lease_epoch,
+    )
+    async with engine.connect() as connection:
+        lease = (
+            await connection.execute(
+                select(FEED.c.lease_owner, FEED.c.lease_until, RUN.c.started_at)
+                .select_from(FEED.outerjoin(RUN, holder))
+                .where(FEED.c.id == feed_id)
+            )
+        ).one()
+    if lease.lease_owner is None:  # released since the claim failed
+        return "held by a run that has just ended; run it again"
+    since = f" since {_when(lease.started_at)}" if lease.started_at else ""
+    return f"held by {lease.lease_owner}{since} (lease until {_when(lease.lease_until)})"
 
 
 async def _dry_run(engine, feed, client, owner, trigger, triggered_by, progress) -> Outcome:
@@ -328,12 +394,15 @@ async def _dry_run(engine, feed, client, owner, trigger, triggered_by, progress)
             status, error = await state.execute(client), None
         except (SyncError, httpx.HTTPError, OSError) as exc:
             status, error = RunStatus.FAILED, str(exc) or type(exc).__name__
+            state.applier.waiting()  # counted, as a real run's end counts them
         await outer.rollback()
     counts = state.applier.counts
     return Outcome(None, feed.slug, status, counts, error, state.http_status, state.bytes)
 
 
-async def _insert_run(connection, feed, owner, epoch, trigger, triggered_by, dry_run) -> int:
+async def _insert_run(
+    connection, feed, owner, epoch, trigger, triggered_by, dry_run, error=None
+) -> int:
     skipped = epoch is None and not dry_run
     return await connection.scalar(
         insert(RUN)
@@ -347,28 +416,29 @@ async def _insert_run(connection, feed, owner, epoch, trigger, triggered_by, dry
             cursor_before=feed.cursor,
             status=RunStatus.SKIPPED_LOCKED if skipped else RunStatus.RUNNING,
             finished_at=utcnow() if skipped else None,
+            error=error,
         )
         .returning(RUN.c.id)
     )
 
 
-async def _start(engine, feed, owner, epoch, trigger, triggered_by) -> int:
+async def _start(engine, feed, owner, epoch, trigger, triggered_by, error) -> int:
     async with engine.begin() as connection:
-        return await _insert_run(connection, feed, owner, epoch, trigger, triggered_by, False)
+        return await _insert_run(
+            connection, feed, owner, epoch, trigger, triggered_by, False, error
+        )
 
 
 async def _end(engine: AsyncEngine, state: Run, status: str, error: str | None) -> None:
+    """Record the run's end and counts in a transaction of its own. A run that failed or was
+    interrupted stores here the reasons of the items still waiting, which its last transaction
+    did not store."""
     feed, now = state.feed, utcnow()
+    unstored = status in (RunStatus.FAILED, RunStatus.ABANDONED)
     async with engine.begin() as connection:
+        await state._record(connection, state.applier.waiting() if unstored else [])
         values = {"status": status, "finished_at": now, "error": error}
         if status == RunStatus.FAILED:
-            counts = state.applier.counts
-            values |= {
-                "http_status": state.http_status,
-                "bytes": state.bytes,
-                "items_seen": counts.seen,
-                "quarantined": counts.quarantined,
-            }
             failures = feed.consecutive_failures + 1
             await connection.execute(
                 update(FEED)
@@ -400,7 +470,11 @@ async def _heartbeat(state: Run) -> None:
 
 
 async def reap(engine: AsyncEngine, grace: dt.timedelta = leases.TTL * 2) -> int:
-    """Mark `abandoned` the runs whose process stopped beating (killed, crashed)."""
+    """Mark `abandoned` the runs whose process stopped beating (killed, crashed) `grace` ago.
+
+    `leases.TTL` is the least grace that never takes a live run: a run beats every TTL / 3,
+    each beat extending its lease by TTL, so a run that beat within TTL still holds its lease,
+    and one that did not has lost it to whoever claims the feed next."""
     now = utcnow()
     async with engine.begin() as connection:
         result = await connection.execute(

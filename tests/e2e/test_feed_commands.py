@@ -115,7 +115,7 @@ async def test_sync_runs_now_reports_and_exits_non_zero_when_a_run_failed(
     code, said = await alliance("sync", "--all", database=database, cwd=tmp_path)
     assert code == 1 and "failed" in said and "503" in said, said
     code, said = await alliance("runs", "--feed", "broken", database=database, cwd=tmp_path)
-    assert code == 0 and "broken" in said and "failed" in said, said
+    assert code == 0 and "broken" in said and "failed │ 503" in said, said
 
 
 async def test_dry_run_writes_nothing(database, server, tmp_path):

@@ -33,9 +33,9 @@ from sqlalchemy.engine import make_url
 
 from store import feeds, tables
 from store.tables import as_utc, utcnow
-from sync import config, runs
+from sync import config, leases, runs
 from tests.conftest import ON_POSTGRES
-from tests.sync.feedserver import FeedServer, Request, Writer, respond
+from tests.sync.feedserver import FeedServer, Request, Writer, respond, sequence
 
 from .server_process import ALLIANCE, clean_env
 
@@ -267,6 +267,11 @@ async def held_by_the_feed(database, slug: str) -> dict[str, int]:
     }
 
 
+def one_line(text: str) -> str:
+    """Rich wraps messages at the terminal width; join them again."""
+    return " ".join(text.split())
+
+
 def table_of(found: list) -> str:
     return "\n".join(
         f"  run {r.id} {r.slug} {r.trigger:8} {r.status:15} owner={r.owner} "
@@ -321,35 +326,42 @@ async def test_a_sync_killed_mid_run_leaves_whole_batches_and_the_next_run_compl
         )
         assert await count(database, MEMBER) == killed.items_seen  # nothing outside the feed
 
-        # and: its lease outlives it until the TTL, so a new run cannot start behind its back
+        # and: its lease outlives it until the TTL. A sync now cannot tell a dead holder from a
+        # live one: it neither reaps the run nor runs behind its back, but says who holds the
+        # feed since when, and exits 3
         feed = await feed_row(database, "big")
         assert feed.lease_owner == killed.owner
         assert as_utc(feed.lease_until) > utcnow()
         blocked = processes.start("sync", "big")
-        said = await finished(processes, blocked)
-        assert blocked.returncode == 0, said
-        assert (await runs_of(database, "big"))[-1].status == "skipped_locked", said
+        said = one_line(await finished(processes, blocked))
+        assert blocked.returncode == 3, said
+        since = as_utc(killed.started_at).strftime("%Y-%m-%d %H:%M:%S UTC")
+        assert f"big: skipped, held by {killed.owner} since {since} (lease until" in said, said
+        found = await runs_of(database, "big")
+        assert [r.status for r in found] == ["running", "skipped_locked"], table_of(found)
 
-        # when: the reaper looks. Its default grace is 2 × the lease TTL (2 min) after the last
-        # heartbeat; grace=0 is that wait, taken at once.
-        assert await runs.reap(database.engine, grace=dt.timedelta(0)) == 1
-
-        # then: the killed run is `abandoned`, and nothing else changed
-        killed_now = (await runs_of(database, "big"))[0]
-        assert killed_now.status == "abandoned", table_of(await runs_of(database, "big"))
-        assert killed_now.finished_at is not None and "heartbeat" in killed_now.error
-        assert await held_by_the_feed(database, "big") == held
-
-        # when: the lease has expired (what waiting out its 60 s TTL would do: the dead process
-        # can no longer extend it) and `alliance sync big` runs again
+        # when: the killed run's heartbeat and lease are older by a TTL (what waiting out its 60 s
+        # TTL does: the dead process no longer extends them) and `alliance sync big` runs again
+        aged = leases.TTL + dt.timedelta(seconds=1)
         async with database.engine.begin() as connection:
             await connection.execute(
                 update(FEED)
                 .where(FEED.c.slug == "big")
-                .values(lease_until=utcnow() - dt.timedelta(seconds=1))
+                .values(lease_until=as_utc(feed.lease_until) - aged)
+            )
+            await connection.execute(
+                update(RUN)
+                .where(RUN.c.id == killed.id)
+                .values(heartbeat_at=as_utc(killed.heartbeat_at) - aged)
             )
         again = processes.start("sync", "big")
         said = await finished(processes, again, timeout=120)
+
+        # then: it reaps the killed run first: `abandoned`, and says so
+        killed_now = (await runs_of(database, "big"))[0]
+        assert killed_now.status == "abandoned", table_of(await runs_of(database, "big"))
+        assert killed_now.finished_at is not None and "heartbeat" in killed_now.error
+        assert "1 run of a stopped process is now abandoned" in one_line(said), said
 
         # then: it completes the feed, keeps what the killed run committed, and every item is
         # in the store exactly once
@@ -365,6 +377,123 @@ async def test_a_sync_killed_mid_run_leaves_whole_batches_and_the_next_run_compl
         assert await held_by_the_feed(database, "big") == dict.fromkeys(held, BIG)
         assert await count(database, MEMBER) == BIG
         assert (await feed_row(database, "big")).lease_owner is None
+
+
+# ---- 1b. a sync told to stop ------------------------------------------------------------------
+
+
+def answered_once(released: asyncio.Event, body: bytes):
+    """Answers when `released` is set: until then, the run that asked certainly waits."""
+
+    async def handler(request: Request, writer: Writer) -> None:
+        await released.wait()
+        await respond(200, body)(request, writer)
+
+    return handler
+
+
+async def stop_and_check(processes, database, syncing, signum, slug: str):
+    """Send `signum` to `alliance sync slug`; it must stop at once, its run ended `abandoned`
+    and the feed's lease free (not a TTL later). Returns the run."""
+    os.kill(syncing.pid, signum)
+    code = await exited(syncing, STOP_TIMEOUT)
+    said = one_line(processes.log(syncing))
+    assert code == 128 + signum, f"exit code {code}: {said}"
+    stopped = (await runs_of(database, slug))[0]
+    assert stopped.status == "abandoned", table_of(await runs_of(database, slug))
+    assert stopped.finished_at is not None and "interrupted" in stopped.error
+    feed = await feed_row(database, slug)
+    assert (feed.lease_owner, feed.lease_until) == (None, None)
+    assert f"interrupted by {signal.Signals(signum).name}" in said, said
+    assert "Traceback" not in said, said
+    return stopped
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+async def test_a_sync_told_to_stop_while_it_waits_for_the_feed_ends_abandoned_and_frees_it(
+    database, processes, signum
+):
+    # given: `alliance sync slow` waiting for a feed that answers its first request only later
+    processes.env = clean_env(DATABASE_URL=database.url)
+    released = asyncio.Event()
+    async with FeedServer() as server:
+        body = document("langsam", 10)
+        server.route("/slow", sequence(answered_once(released, body), respond(200, body)))
+        await config.save(
+            database.engine,
+            config.spec(
+                slug="slow",
+                url=server.url("/slow"),
+                format="alliance-feed/1",
+                allow_private=True,
+                read_timeout=300.0,  # the run waits until it is told to stop, not a timeout
+                deadline=300.0,
+            ),
+        )
+        syncing = processes.start("sync", "slow")
+
+        async def waiting_for_the_feed():
+            found = [r for r in await runs_of(database, "slow") if r.status == "running"]
+            return server.count("/slow") == 1 and found
+
+        (running,) = await until(waiting_for_the_feed, "the run waits", 60, syncing, processes)
+
+        # and: a second sync meanwhile leaves the live run alone and says who holds the feed
+        blocked = processes.start("sync", "slow")
+        said = one_line(await finished(processes, blocked))
+        assert blocked.returncode == 3, said
+        assert f"slow: skipped, held by {running.owner} since" in said, said
+        assert [r.status for r in await runs_of(database, "slow")] == ["running", "skipped_locked"]
+
+        # when: the first is told to stop; then: it stops at once, its run abandoned, the
+        # feed free
+        await stop_and_check(processes, database, syncing, signum, "slow")
+        released.set()
+
+        # and: the next sync runs the feed right away
+        again = processes.start("sync", "slow")
+        said = await finished(processes, again)
+        assert again.returncode == 0, said
+        assert (await runs_of(database, "slow"))[-1].status == "succeeded", said
+
+
+async def test_a_sync_told_to_stop_mid_batch_keeps_whole_batches_and_frees_the_feed(
+    database, processes
+):
+    # given: `alliance sync big` applying a feed of two batches, the first one committed
+    size = 2 * runs.BATCH
+    processes.env = clean_env(DATABASE_URL=database.url)
+    async with FeedServer() as server:
+        server.route("/big", respond(200, document("gross", size)))
+        await config.save(
+            database.engine,
+            config.spec(
+                slug="big", url=server.url("/big"), format="alliance-feed/1", allow_private=True
+            ),
+        )
+        syncing = processes.start("sync", "big")
+
+        async def progressed():
+            found = await runs_of(database, "big")
+            return found and found[0].items_seen > 0
+
+        await until(progressed, "the run committed a first batch", 60, syncing, processes)
+
+        # when: it is told to stop while it applies the second; then: it stops at once, its run
+        # abandoned, the feed free
+        await stop_and_check(processes, database, syncing, signal.SIGINT, "big")
+
+        # and: the store holds the first batch whole and nothing of the second
+        held = await held_by_the_feed(database, "big")
+        assert held == dict.fromkeys(held, runs.BATCH), held
+
+        # and: the next sync completes the feed, every item once
+        again = processes.start("sync", "big")
+        said = await finished(processes, again, timeout=120)
+        assert again.returncode == 0, said
+        last = (await runs_of(database, "big"))[-1]
+        assert (last.status, last.created, last.unchanged) == ("succeeded", runs.BATCH, runs.BATCH)
+        assert await held_by_the_feed(database, "big") == dict.fromkeys(held, size)
 
 
 # ---- 2. two workers and manual triggers -------------------------------------------------------
@@ -452,9 +581,11 @@ async def test_two_workers_and_manual_triggers_run_each_feed_once_at_a_time_with
         for slugs in MANUAL:
             manual.append((processes.start("sync", *slugs), slugs))
             await asyncio.sleep(1.0)
-        for process, slugs in manual:
+        for process, slugs in manual:  # each ran its feeds, or says which worker has one
             said = await finished(processes, process)
-            assert process.returncode == 0, f"`alliance sync {' '.join(slugs)}`:\n{said}"
+            assert process.returncode == 0 or (
+                process.returncode == 3 and ": skipped, held by " in one_line(said)
+            ), f"`alliance sync {' '.join(slugs)}` exited {process.returncode}:\n{said}"
         await asyncio.sleep(max(0.0, RUN_FOR - (time.monotonic() - started)))
 
         # and: the workers are stopped with SIGTERM while one of them is in a run (a stop in a

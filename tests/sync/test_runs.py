@@ -403,7 +403,11 @@ async def test_a_feed_allowed_private_addresses_reaches_metadata_only_when_told_
         assert sent == []
 
 
-def organisation(item_id: str, name: str, home: str) -> dict:
+# ---- references that wait, and what a run is judged on ------------------------------------------
+
+
+def organisation(item_id: str, home: str, name: str | None = None) -> dict:
+    """An organisation of the member `home` (an item id of the feed, or `slug:...`)."""
     return {
         "type": "organisation",
         "id": item_id,
@@ -411,7 +415,7 @@ def organisation(item_id: str, name: str, home: str) -> dict:
         "data": {
             "kind": "company",
             "member": home,
-            "names": [{"value": name, "lang": "de", "kind": "official"}],
+            "names": [{"value": name or f"Firma {item_id}", "lang": "de", "kind": "official"}],
         },
     }
 
@@ -439,9 +443,9 @@ async def test_a_record_swept_by_a_snapshot_comes_back_when_the_feed_lists_it_ag
         identifiers=[{"scheme": "wikidata", "value": "Q3832"}],
         memberships=[{"alliance": "bund", "status": "member", "start_date": "2018-04-23"}],
     )
-    company = organisation("wfk", "WFK", "kl")
+    company = organisation("wfk", "kl", "WFK")
     first_page = json.loads(
-        document(organisation("neu", "Neugründung", "kl"), city, company, complete=True)
+        document(organisation("neu", "kl", "Neugründung"), city, company, complete=True)
     )
     first_page["next"] = server.url("/page2")
     server.route(
@@ -452,7 +456,7 @@ async def test_a_record_swept_by_a_snapshot_comes_back_when_the_feed_lists_it_ag
             respond(200, json.dumps(first_page).encode()),
         ),
     )
-    server.route("/page2", respond(200, document(alliance, organisation("spaet", "Später", "kl"))))
+    server.route("/page2", respond(200, document(alliance, organisation("spaet", "kl", "Später"))))
     await add_feed(database, server, max_delete_share=1.0)
     assert (await runs.run(database.engine, "cities", client)).counts.created == 3
     swept = await runs.run(database.engine, "cities", client)
@@ -531,3 +535,150 @@ async def test_the_demo_feeds_apply_to_the_seeded_hub_with_every_reference_resol
             issues = (await connection.execute(select(feeds.SyncIssue.__table__))).all()
         assert not issues, [(i.item_id, i.message) for i in issues]
         assert outcome.status == "succeeded" and outcome.counts.seen > 0, outcome
+
+
+async def issues_of(database, run_id) -> list:
+    table = feeds.SyncIssue.__table__
+    async with database.engine.connect() as connection:
+        return (
+            await connection.execute(
+                select(table).where(table.c.run_id == run_id).order_by(table.c.item_id)
+            )
+        ).all()
+
+
+async def test_a_run_whose_only_item_waits_for_a_reference_is_partial_and_says_why(
+    database, server, client
+):
+    server.route("/feed", respond(200, document(organisation("o", "nowhere"))))
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    row = await run_row(database, outcome.run_id)
+    assert (outcome.status, row.status, row.error) == ("partial", "partial", None), outcome.error
+    assert (row.items_seen, row.quarantined) == (1, 1)
+    [issue] = await issues_of(database, outcome.run_id)
+    assert (issue.item_type, issue.item_id, issue.stage) == ("organisation", "o", "resolve")
+    assert "'nowhere'" in issue.message
+    assert (await feed_row(database, "cities")).cursor == "c1"  # the run finished
+
+
+async def test_too_many_bad_items_fail_the_run_and_their_reasons_stay(database, server, client):
+    invalid = [member(f"b{i}", "X") | {"data": {"kind": "village"}} for i in range(3)]
+    server.route(
+        "/feed",
+        respond(200, document(member("a", "Astadt"), *invalid, organisation("o", "nowhere"))),
+    )
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert outcome.status == "failed" and "3 of 5 items are bad" in outcome.error, outcome.error
+    row = await run_row(database, outcome.run_id)
+    assert (row.status, row.items_seen, row.quarantined) == ("failed", 5, 4)
+    found = {(i.item_id, i.stage) for i in await issues_of(database, outcome.run_id)}
+    assert found == {("b0", "validate"), ("b1", "validate"), ("b2", "validate"), ("o", "resolve")}
+
+
+async def test_a_fetch_that_fails_after_a_batch_keeps_the_reasons_and_the_status(
+    database, server, client
+):
+    first = json.loads(document(member("a", "Astadt"), organisation("o", "nowhere")))
+    first["next"] = server.url("/feed?page=2")
+    server.route(
+        "/feed",
+        sequence(respond(200, json.dumps(first).encode()), respond(500, b"", {"Retry-After": "0"})),
+    )
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert outcome.status == "failed" and "HTTP 500" in outcome.error, outcome.error
+    row = await run_row(database, outcome.run_id)
+    assert (row.http_status, row.items_seen, row.created, row.quarantined) == (500, 2, 1, 1)
+    [issue] = await issues_of(database, outcome.run_id)
+    assert (issue.item_id, issue.stage) == ("o", "resolve") and "'nowhere'" in issue.message
+
+
+async def test_a_refused_sweep_keeps_the_reasons_of_the_run(database, server, client):
+    shrunk = document(member("c0", "Stadt 0"), organisation("o", "nowhere"))
+    server.route("/feed", sequence(respond(200, CITIES), respond(200, shrunk)))
+    await add_feed(database, server)
+    await runs.run(database.engine, "cities", client)
+    refused = await runs.run(database.engine, "cities", client)
+    assert refused.status == "failed" and "failsafe" in refused.error, refused.error
+    assert (await run_row(database, refused.run_id)).quarantined == 1
+    [issue] = await issues_of(database, refused.run_id)
+    assert (issue.item_id, issue.stage) == ("o", "resolve")
+    assert await members(database) == 10
+
+
+async def test_items_left_waiting_by_earlier_runs_do_not_count_against_a_later_run(
+    database, server, client
+):
+    # given: an incremental feed whose first run left 30 items waiting: 10 for a member the
+    # feed sends later, 20 for one that never comes
+    waiting = [organisation(f"o{i:02}", "m1" if i < 10 else "nowhere") for i in range(30)]
+    server.route(
+        "/feed",
+        sequence(
+            respond(200, document(*waiting, cursor="c1")),
+            respond(200, document(member("m1", "Einsstadt"), cursor="c2")),
+        ),
+    )
+    await add_feed(database, server, mode="incremental")
+    first = await runs.run(database.engine, "cities", client)
+    assert (first.status, first.counts.seen, first.counts.quarantined) == ("partial", 30, 30)
+    assert len(await issues_of(database, first.run_id)) == 30
+
+    # when: the next run sends one valid item
+    second = await runs.run(database.engine, "cities", client)
+
+    # then: it is judged on that item alone: it succeeded, and the 10 items waiting for it are
+    # applied and counted; the 20 others still wait, with the reason the first run stored
+    row = await run_row(database, second.run_id)
+    assert (second.status, row.status) == ("succeeded", "succeeded"), second.error
+    assert (row.items_seen, row.quarantined, row.quarantined / row.items_seen) == (1, 0, 0.0)
+    assert row.created == 11
+    assert await issues_of(database, second.run_id) == []
+    async with database.engine.connect() as connection:
+        items = (await connection.execute(select(feeds.FeedItem.pending))).scalars().all()
+    reasons = [pending["reason"] for pending in items if pending is not None]  # JSON null too
+    assert len(reasons) == 20 and all("'nowhere'" in reason for reason in reasons), reasons
+
+
+async def test_a_complete_snapshot_leaves_alone_the_waiting_items_it_no_longer_lists(
+    database, server, client
+):
+    # given: a snapshot whose first run left 30 organisations waiting for the member m1
+    cities = [member(f"c{i}", f"Stadt {i}") for i in range(10)]
+    waiting = [organisation(f"o{i:02}", "m1") for i in range(30)]
+    server.route(
+        "/feed",
+        sequence(
+            respond(200, document(*cities, *waiting)),
+            respond(200, document(*cities, member("m1", "Einsstadt"))),
+        ),
+    )
+    await add_feed(database, server, max_bad_share=1.0)  # the first run is judged elsewhere
+    first = await runs.run(database.engine, "cities", client)
+    assert (first.status, first.counts.quarantined) == ("partial", 30), first.error
+
+    # when: the next snapshot brings m1 but no longer lists the organisations
+    second = await runs.run(database.engine, "cities", client)
+
+    # then: they are gone from the feed: not made now only to be swept as unlisted at once
+    assert second.status == "succeeded", second.error
+    assert (second.counts.created, second.counts.deleted) == (1, 0)
+    organisations = select(func.count()).select_from(tables.Organisation)
+    assert await scalar(database, organisations) == 0
+
+
+# ---- the HTTP status of a failed fetch -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 503, 429, 404])
+async def test_a_feed_that_answers_an_error_every_time_fails_with_that_status(
+    database, server, client, status
+):
+    server.route("/feed", respond(status, b"", {"Retry-After": "0"}))
+    await add_feed(database, server)
+    outcome = await runs.run(database.engine, "cities", client)
+    assert outcome.status == "failed" and f"HTTP {status}" in outcome.error, outcome.error
+    row = await run_row(database, outcome.run_id)
+    assert (outcome.http_status, row.http_status) == (status, status)
