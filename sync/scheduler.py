@@ -40,6 +40,7 @@ class Scheduler:
         self.owner = owner or runs.worker_name()
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self._seen: tuple | None = None
+        self._schedules: dict[str, str] = {}  # slug → schedule, of the feeds that have a job
         self._running: set[asyncio.Task] = set()
 
     async def start(self) -> None:
@@ -70,34 +71,35 @@ class Scheduler:
     async def _check(self) -> None:
         """Reap dead runs; rebuild the jobs when feeds were added, changed or removed."""
         await runs.reap(self.engine)
-        async with self.engine.connect() as connection:
-            state = tuple(
-                (
-                    await connection.execute(
-                        select(func.count(FEED.c.id), func.max(FEED.c.updated_at))
-                    )
-                ).one()
-            )
-        if state != self._seen:
+        if await self._state() != self._seen:
             await self.rebuild()
 
-    async def rebuild(self) -> None:
+    async def _state(self) -> tuple:
+        """Changes when a feed is added, changed or removed: its count and newest change."""
         async with self.engine.connect() as connection:
-            self._seen = tuple(
-                (
-                    await connection.execute(
-                        select(func.count(FEED.c.id), func.max(FEED.c.updated_at))
-                    )
-                ).one()
+            found = await connection.execute(
+                select(func.count(FEED.c.id), func.max(FEED.c.updated_at))
             )
-        wanted = {feed.slug: feed for feed in await config.listed(self.engine) if feed.enabled}
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("feed:") and job.id.removeprefix("feed:") not in wanted:
-                job.remove()
-        for slug, feed in wanted.items():
+            return tuple(found.one())
+
+    async def rebuild(self) -> None:
+        """Give each enabled feed a job. Only a new feed or a changed schedule gets a fresh
+        trigger: every other job keeps its next run time, or editing one feed now and then would
+        keep postponing the runs of all the others."""
+        self._seen = await self._state()
+        wanted = {
+            feed.slug: feed.schedule for feed in await config.listed(self.engine) if feed.enabled
+        }
+        gone = self._schedules.keys() - wanted.keys()
+        for slug in gone:
+            self.scheduler.remove_job(f"feed:{slug}")
+        changed = {
+            slug for slug, schedule in wanted.items() if self._schedules.get(slug) != schedule
+        }
+        for slug in changed:
             self.scheduler.add_job(
                 self._run,
-                config.trigger(feed.schedule),
+                config.trigger(wanted[slug]),
                 args=[slug],
                 id=f"feed:{slug}",
                 replace_existing=True,
@@ -105,7 +107,9 @@ class Scheduler:
                 coalesce=True,
                 misfire_grace_time=60,
             )
-        log.info("scheduling %d feed(s): %s", len(wanted), ", ".join(sorted(wanted)) or "none")
+        if changed or gone:
+            log.info("scheduling %d feed(s): %s", len(wanted), ", ".join(sorted(wanted)) or "none")
+        self._schedules = wanted
 
     async def _run(self, slug: str, trigger: str = "schedule") -> None:
         async with self.engine.connect() as connection:
