@@ -7,12 +7,14 @@ after failures is skipped by its schedule until `next_eligible_at`; manual trigg
 """
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store import feeds
@@ -62,17 +64,30 @@ class Scheduler:
 
     async def stop(self, grace: dt.timedelta = STOP_GRACE) -> None:
         """Stop scheduling, then let runs under way finish (within `grace`) rather than cut
-        them off: a cancelled run could neither record how it ended nor release its lease."""
+        them off: a cancelled run could neither record how it ended nor release its lease.
+        Runs still going after `grace` are cancelled; the reaper ends them as abandoned."""
         self.scheduler.shutdown(wait=False)
-        if self._running:
-            log.info("waiting for %d run(s) to finish", len(self._running))
-            await asyncio.wait(self._running, timeout=grace.total_seconds())
+        if not self._running:
+            return
+        log.info("waiting for %d run(s) to finish", len(self._running))
+        _, late = await asyncio.wait(self._running, timeout=grace.total_seconds())
+        if late:
+            log.warning("%d run(s) did not finish within %s; cut off", len(late), grace)
+            for run in late:
+                run.cancel()
+            await asyncio.wait(late)
 
     async def _check(self) -> None:
-        """Reap dead runs; rebuild the jobs when feeds were added, changed or removed."""
-        await runs.reap(self.engine)
-        if await self._state() != self._seen:
-            await self.rebuild()
+        """Reap dead runs; rebuild the jobs when feeds were added, changed or removed. A
+        database that cannot answer now (SQLite locked by a long batch, PostgreSQL restarting)
+        is asked again at the next check."""
+        try:
+            await runs.reap(self.engine)
+            if await self._state() != self._seen:
+                await self.rebuild()
+        except (DBAPIError, OSError) as exc:
+            reason = exc.orig if isinstance(exc, DBAPIError) else exc
+            log.warning("cannot check the feeds now (%s); again in %s", reason, self.check_every)
 
     async def _state(self) -> tuple:
         """Changes when a feed is added, changed or removed: its count and newest change."""
@@ -125,4 +140,5 @@ class Scheduler:
         )
         self._running.add(run)
         run.add_done_callback(self._running.discard)
-        await asyncio.shield(run)
+        with contextlib.suppress(asyncio.CancelledError):  # the scheduler shut down, not the run
+            await asyncio.shield(run)
