@@ -1,7 +1,7 @@
 """The Starlette application: `/graphql`, GraphiQL at `/`, health, readiness and metrics.
 
 The engine and the schema are made once, in the lifespan, and handed to requests through
-`app.state`.
+`app.state`. The scheduler runs in a thread of its own (`scheduling.in_thread`), off this loop.
 """
 
 import contextlib
@@ -17,7 +17,7 @@ from store.db import count_statements, create_engine
 
 from . import demo, graphiql, http, metrics
 from .config import Settings
-from .scheduling import scheduling
+from .scheduling import in_thread
 from .schema import build_schema
 
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> Starlette:
                 if settings.demo:
                     await demo.register(engine, demo.base_url(settings.host, settings.port))
                 if settings.scheduler:
-                    await stack.enter_async_context(scheduling(engine, settings))
+                    await stack.enter_async_context(in_thread(settings))
                 yield
         finally:
             await engine.dispose()

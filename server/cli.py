@@ -148,7 +148,7 @@ def schema(
         output.write_text(sdl, encoding="utf-8")
 
 
-feeds_app = typer.Typer(help="Partner feeds: list, add, pause, resume, remove.")
+feeds_app = typer.Typer(help="Partner feeds: list, add, update, pause, resume, remove.")
 app.add_typer(feeds_app, name="feeds")
 
 
@@ -223,7 +223,7 @@ def feeds_add(
         bool, typer.Option(help="Allow link-local and cloud metadata addresses (169.254.x.x).")
     ] = False,
 ) -> None:
-    """Add a feed, or change the one with this slug."""
+    """Add a feed (one that exists is changed with `feeds update`)."""
     try:
         feed = sync_config.spec(
             slug=slug,
@@ -239,8 +239,69 @@ def feeds_add(
     except SyncError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    done = _feed_work(_settings(), lambda engine: sync_config.save(engine, feed))
-    out.print(f"feed {slug} {done}")
+    _feed_work(_settings(), lambda engine: sync_config.add(engine, feed))
+    out.print(f"feed {slug} added")
+
+
+def _merged(current: dict[str, Any], given: dict[str, str]) -> dict[str, Any]:
+    """`given` over `current`; a name given an empty value is removed."""
+    return {
+        name: value
+        for name, value in (current | given).items()
+        if not (name in given and value == "")
+    }
+
+
+@feeds_app.command("update")
+def feeds_update(
+    slug: Annotated[str, typer.Argument(help="The feed.")],
+    url: Annotated[str | None, typer.Option(help="Where the feed is published now.")] = None,
+    format: Annotated[str | None, typer.Option(help="alliance-feed/1, popolo or csv.")] = None,
+    schedule: Annotated[str | None, typer.Option(help="15m, 1h, 1d or a cron expression.")] = None,
+    mode: Annotated[str | None, typer.Option(help="snapshot or incremental.")] = None,
+    header: Annotated[
+        list[str], typer.Option(help="NAME=VALUE sets a header, NAME= removes it.")
+    ] = [],  # noqa: B006 (typer reads the default, never mutates it)
+    option: Annotated[
+        list[str], typer.Option(help="NAME=VALUE sets a format option, NAME= removes it.")
+    ] = [],  # noqa: B006
+    allow_private: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-private/--no-allow-private", help="Allow loopback and private addresses."
+        ),
+    ] = None,
+) -> None:
+    """Change only what is given. A new URL, format, mode or options make the feed forget its
+    ETag, Last-Modified and cursor, so its next run reads the whole document."""
+    given = {
+        name: value
+        for name, value in dict(
+            url=url, format=format, schedule=schedule, mode=mode, allow_private=allow_private
+        ).items()
+        if value is not None
+    }
+    headers, options = _pairs(header, "header"), _pairs(option, "option")
+    if not (given or headers or options):
+        err.print("[red]error:[/red] nothing to change: give the options to change (see --help)")
+        raise typer.Exit(2)
+
+    async def work(engine) -> list[str]:
+        if headers or options:
+            feed = await sync_config.get(engine, slug)
+            if headers:
+                given["headers"] = _merged(feed.headers, headers)
+            if options:
+                given["options"] = _merged(feed.options, options)
+        return await sync_config.change(engine, slug, **given)
+
+    changed = _feed_work(_settings(), work)
+    if not changed:
+        out.print(f"feed {slug}: nothing changed")
+        return
+    out.print(f"feed {slug} updated: {', '.join(changed)}")
+    if sync_config.READ_AS & set(changed):
+        out.print("its ETag, Last-Modified and cursor are forgotten: the next run reads it all")
 
 
 def _feed_command(action: str, help_text: str) -> None:

@@ -10,6 +10,11 @@ mode = "snapshot"               # or "incremental" (the cursor is sent as ?since
 headers = { Authorization = "env:WFK_TOKEN" }   # secrets come from the environment
 options = { item_type = "member", columns = { Stadt = "name" } }   # CSV only
 ```
+
+A feed is added once (`add`); changing it changes only what is given (`change`), and a declaration
+changes only what it names, so a feed paused by an operator stays paused when the file does not
+say `enabled`. A feed that fetches another URL, or reads it another way, forgets its ETag,
+Last-Modified and cursor: they describe the document it read before.
 """
 
 import datetime as dt
@@ -109,24 +114,84 @@ def spec(**fields: Any) -> FeedSpec:
         raise ConfigError(f"feed {fields.get('slug', '?')!r}: {problems}") from None
 
 
-async def save(engine: AsyncEngine, feed: FeedSpec) -> str:
-    """Add the feed, or change it when its slug exists; returns "added" or "updated"."""
+# What a feed fetches and how it reads it: validators and cursor hold only while these do.
+READ_AS = {"url", "format", "mode", "options"}
+_FORGOTTEN = {"etag": None, "last_modified": None, "cursor": None}
+_AFRESH = _FORGOTTEN | {"consecutive_failures": 0, "next_eligible_at": None}
+
+
+async def add(engine: AsyncEngine, feed: FeedSpec) -> None:
+    """Add a new feed; ConfigError when a feed has its slug. A removed feed comes back as
+    given, knowing nothing of its past runs but keeping its records."""
+    if not await _insert(engine, feed):
+        raise ConfigError(
+            f"feed {feed.slug!r} exists; `alliance feeds update {feed.slug}` changes what it is "
+            "given and nothing else"
+        )
+
+
+async def _insert(engine: AsyncEngine, feed: FeedSpec) -> bool:
+    """Insert the feed, or replace a removed one; False when a feed with its slug is live."""
     values = feed.model_dump(mode="json")
     try:
         async with engine.begin() as connection:
-            existing = await connection.scalar(select(FEED.c.id).where(FEED.c.slug == feed.slug))
-            if existing is None:
+            found = (
+                await connection.execute(
+                    select(FEED.c.id, FEED.c.deleted_at).where(FEED.c.slug == feed.slug)
+                )
+            ).first()
+            if found is None:
                 await connection.execute(insert(FEED).values(values))
-                return "added"
+            elif found.deleted_at is not None:
+                await connection.execute(
+                    update(FEED)
+                    .where(FEED.c.id == found.id)
+                    .values(values | _AFRESH | {"deleted_at": None, "updated_at": utcnow()})
+                )
+            return found is None or found.deleted_at is not None
     except IntegrityError:
-        pass  # another process added it between our look and our insert: change it instead
+        return False  # another process added it between our look and our insert
+
+
+async def change(engine: AsyncEngine, slug: str, **changes: Any) -> list[str]:
+    """Change the fields given, checked as a whole feed; return the names of those that
+    changed (none: nothing is written)."""
     async with engine.begin() as connection:
-        await connection.execute(
-            update(FEED)
-            .where(FEED.c.slug == feed.slug)
-            .values(values | {"updated_at": utcnow(), "deleted_at": None})
-        )
-    return "updated"
+        row = (
+            await connection.execute(
+                select(FEED).where(FEED.c.slug == slug, FEED.c.deleted_at.is_(None))
+            )
+        ).first()
+        if row is None:
+            raise ConfigError(f"no feed {slug!r}")
+        current = {name: getattr(row, name) for name in FeedSpec.model_fields}
+        wanted = spec(**current | changes).model_dump(mode="json")
+        changed = {name: value for name, value in wanted.items() if value != current[name]}
+        if changed:
+            forgotten = _FORGOTTEN if changed.keys() & READ_AS else {}
+            await connection.execute(
+                update(FEED)
+                .where(FEED.c.id == row.id)
+                .values(changed | forgotten | {"updated_at": utcnow()})
+            )
+    return sorted(changed)
+
+
+async def save(engine: AsyncEngine, feed: FeedSpec) -> str:
+    """Declare the feed: add it, or change what the declaration names; returns "added",
+    "updated" or "unchanged"."""
+    if await _insert(engine, feed):
+        return "added"
+    named = feed.model_dump(mode="json", exclude_unset=True, exclude={"slug"})
+    return "updated" if await change(engine, feed.slug, **named) else "unchanged"
+
+
+async def get(engine: AsyncEngine, slug: str) -> feeds.Feed:
+    """The feed `slug` (not removed), or ConfigError."""
+    found = [feed for feed in await listed(engine) if feed.slug == slug]
+    if not found:
+        raise ConfigError(f"no feed {slug!r}")
+    return found[0]
 
 
 async def listed(engine: AsyncEngine) -> list[feeds.Feed]:
@@ -137,7 +202,7 @@ async def listed(engine: AsyncEngine) -> list[feeds.Feed]:
         return [feeds.Feed.model_validate(dict(row._mapping)) for row in rows]
 
 
-async def _change(engine: AsyncEngine, slug: str, **values: Any) -> None:
+async def _set(engine: AsyncEngine, slug: str, **values: Any) -> None:
     async with engine.begin() as connection:
         result = await connection.execute(
             update(FEED)
@@ -149,17 +214,17 @@ async def _change(engine: AsyncEngine, slug: str, **values: Any) -> None:
 
 
 async def pause(engine: AsyncEngine, slug: str) -> None:
-    await _change(engine, slug, enabled=False)
+    await _set(engine, slug, enabled=False)
 
 
 async def resume(engine: AsyncEngine, slug: str) -> None:
     """Enable the feed and forget its backoff: the operator says it is worth trying again."""
-    await _change(engine, slug, enabled=True, next_eligible_at=None, consecutive_failures=0)
+    await _set(engine, slug, enabled=True, next_eligible_at=None, consecutive_failures=0)
 
 
 async def remove(engine: AsyncEngine, slug: str) -> None:
     """Stop syncing the feed; its records and runs stay."""
-    await _change(engine, slug, deleted_at=utcnow(), enabled=False)
+    await _set(engine, slug, deleted_at=utcnow(), enabled=False)
 
 
 def read_toml(path: Path) -> list[FeedSpec]:

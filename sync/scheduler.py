@@ -7,12 +7,14 @@ after failures is skipped by its schedule until `next_eligible_at`; manual trigg
 """
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store import feeds
@@ -40,6 +42,7 @@ class Scheduler:
         self.owner = owner or runs.worker_name()
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self._seen: tuple | None = None
+        self._schedules: dict[str, str] = {}  # slug → schedule, of the feeds that have a job
         self._running: set[asyncio.Task] = set()
 
     async def start(self) -> None:
@@ -61,43 +64,57 @@ class Scheduler:
 
     async def stop(self, grace: dt.timedelta = STOP_GRACE) -> None:
         """Stop scheduling, then let runs under way finish (within `grace`) rather than cut
-        them off: a cancelled run could neither record how it ended nor release its lease."""
+        them off: a cancelled run could neither record how it ended nor release its lease.
+        Runs still going after `grace` are cancelled; the reaper ends them as abandoned."""
         self.scheduler.shutdown(wait=False)
-        if self._running:
-            log.info("waiting for %d run(s) to finish", len(self._running))
-            await asyncio.wait(self._running, timeout=grace.total_seconds())
+        if not self._running:
+            return
+        log.info("waiting for %d run(s) to finish", len(self._running))
+        _, late = await asyncio.wait(self._running, timeout=grace.total_seconds())
+        if late:
+            log.warning("%d run(s) did not finish within %s; cut off", len(late), grace)
+            for run in late:
+                run.cancel()
+            await asyncio.wait(late)
 
     async def _check(self) -> None:
-        """Reap dead runs; rebuild the jobs when feeds were added, changed or removed."""
-        await runs.reap(self.engine)
+        """Reap dead runs; rebuild the jobs when feeds were added, changed or removed. A
+        database that cannot answer now (SQLite locked by a long batch, PostgreSQL restarting)
+        is asked again at the next check."""
+        try:
+            await runs.reap(self.engine)
+            if await self._state() != self._seen:
+                await self.rebuild()
+        except (DBAPIError, OSError) as exc:
+            reason = exc.orig if isinstance(exc, DBAPIError) else exc
+            log.warning("cannot check the feeds now (%s); again in %s", reason, self.check_every)
+
+    async def _state(self) -> tuple:
+        """Changes when a feed is added, changed or removed: its count and newest change."""
         async with self.engine.connect() as connection:
-            state = tuple(
-                (
-                    await connection.execute(
-                        select(func.count(FEED.c.id), func.max(FEED.c.updated_at))
-                    )
-                ).one()
+            found = await connection.execute(
+                select(func.count(FEED.c.id), func.max(FEED.c.updated_at))
             )
-        if state != self._seen:
-            await self.rebuild()
+            return tuple(found.one())
 
     async def rebuild(self) -> None:
-        async with self.engine.connect() as connection:
-            self._seen = tuple(
-                (
-                    await connection.execute(
-                        select(func.count(FEED.c.id), func.max(FEED.c.updated_at))
-                    )
-                ).one()
-            )
-        wanted = {feed.slug: feed for feed in await config.listed(self.engine) if feed.enabled}
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("feed:") and job.id.removeprefix("feed:") not in wanted:
-                job.remove()
-        for slug, feed in wanted.items():
+        """Give each enabled feed a job. Only a new feed or a changed schedule gets a fresh
+        trigger: every other job keeps its next run time, or editing one feed now and then would
+        keep postponing the runs of all the others."""
+        self._seen = await self._state()
+        wanted = {
+            feed.slug: feed.schedule for feed in await config.listed(self.engine) if feed.enabled
+        }
+        gone = self._schedules.keys() - wanted.keys()
+        for slug in gone:
+            self.scheduler.remove_job(f"feed:{slug}")
+        changed = {
+            slug for slug, schedule in wanted.items() if self._schedules.get(slug) != schedule
+        }
+        for slug in changed:
             self.scheduler.add_job(
                 self._run,
-                config.trigger(feed.schedule),
+                config.trigger(wanted[slug]),
                 args=[slug],
                 id=f"feed:{slug}",
                 replace_existing=True,
@@ -105,7 +122,9 @@ class Scheduler:
                 coalesce=True,
                 misfire_grace_time=60,
             )
-        log.info("scheduling %d feed(s): %s", len(wanted), ", ".join(sorted(wanted)) or "none")
+        if changed or gone:
+            log.info("scheduling %d feed(s): %s", len(wanted), ", ".join(sorted(wanted)) or "none")
+        self._schedules = wanted
 
     async def _run(self, slug: str, trigger: str = "schedule") -> None:
         async with self.engine.connect() as connection:
@@ -121,4 +140,5 @@ class Scheduler:
         )
         self._running.add(run)
         run.add_done_callback(self._running.discard)
-        await asyncio.shield(run)
+        with contextlib.suppress(asyncio.CancelledError):  # the scheduler shut down, not the run
+            await asyncio.shield(run)

@@ -1,4 +1,8 @@
-"""The scheduler: jobs from the feed table, rebuilt when feeds change, backoff respected."""
+"""The scheduler: jobs from the feed table, rebuilt when feeds change, backoff respected.
+
+QUALITY.md's row "an operator editing feeds while the scheduler runs": other feeds keep their
+next run times, and a feed on a short schedule keeps running on it while another is edited.
+"""
 
 import asyncio
 import datetime as dt
@@ -89,6 +93,78 @@ async def test_paused_and_resting_feeds_are_not_run_by_the_schedule(running):
     assert await runs_of(database, "a") == []
     assert await runs_of(database, "b") == []
     assert server.count() == 0
+
+
+def job(scheduler: Scheduler, slug: str):
+    return scheduler.scheduler.get_job(f"feed:{slug}")
+
+
+async def rebuilt(scheduler: Scheduler, slug: str, ready) -> None:
+    """Wait until the job of `slug` satisfies `ready` (the scheduler saw the change)."""
+    for _ in range(100):
+        if ready(job(scheduler, slug)):
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail(f"the scheduler did not pick up the change of {slug} within 5 s")
+
+
+async def test_editing_one_feed_keeps_the_next_run_time_of_every_other(running):
+    # given: two feeds scheduled hourly
+    database, server, client = running
+    await add(database, server, "a", schedule="1h")
+    await add(database, server, "b", schedule="1h")
+    scheduler = Scheduler(database.engine, client, check_every=dt.timedelta(seconds=0.2))
+    await scheduler.start()
+    try:
+        a_next, b_next = job(scheduler, "a").next_run_time, job(scheduler, "b").next_run_time
+
+        # when: b's schedule changes, then b's URL
+        await add(database, server, "b", schedule="2h")
+        await rebuilt(scheduler, "b", lambda j: j.trigger.interval == dt.timedelta(hours=2))
+
+        # then: b runs on its new schedule, a keeps its next run time
+        assert job(scheduler, "a").next_run_time == a_next
+        assert job(scheduler, "b").next_run_time > b_next
+        b_next = job(scheduler, "b").next_run_time
+        await config.save(
+            database.engine,
+            config.spec(slug="b", url=server.url("/a"), format="alliance-feed/1", schedule="2h"),
+        )
+        await scheduler.rebuild()  # what the next check does, now
+        assert (job(scheduler, "a").next_run_time, job(scheduler, "b").next_run_time) == (
+            a_next,
+            b_next,
+        )
+
+        # when: b is paused, then resumed
+        await config.pause(database.engine, "b")
+        await rebuilt(scheduler, "b", lambda j: j is None)
+        assert job(scheduler, "a").next_run_time == a_next
+        await config.resume(database.engine, "b")
+        await rebuilt(scheduler, "b", lambda j: j is not None)
+        assert job(scheduler, "a").next_run_time == a_next
+    finally:
+        await scheduler.stop()
+
+
+async def test_a_feed_runs_on_its_schedule_while_another_is_edited_again_and_again(running):
+    # given: a runs every 2 s
+    database, server, client = running
+    await add(database, server, "a", schedule="2s")
+    await add(database, server, "b", schedule="1h")
+    scheduler = Scheduler(database.engine, client, check_every=dt.timedelta(seconds=0.2))
+    await scheduler.start()
+    try:
+        # when: b is edited every half second for 7 s, as an operator trying settings does
+        for minutes in range(14):
+            await add(database, server, "b", schedule=f"{minutes + 2}m")
+            await asyncio.sleep(0.5)
+    finally:
+        await scheduler.stop()
+
+    # then: a ran on its schedule all the same (due three times in those 7 s)
+    scheduled = [s for t, s in await runs_of(database, "a") if t == "schedule"]
+    assert len(scheduled) >= 2, await runs_of(database, "a")
 
 
 def test_schedules_are_intervals_or_cron_and_nothing_else():
