@@ -42,6 +42,9 @@ NAMED_OPERATION = "query Known { __typename }"
 TOO_DEEP = '{ member(slug: "kaiserslautern") { ' + "parent { " * 15 + "slug" + " }" * 15 + " } }"
 TOO_MANY_ALIASES = "{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }"
 TOO_MANY_TOKENS = "{ " + " ".join("__typename" for _ in range(6_000)) + " }"
+# 10 aliases, each a page of 100 members with 100 organisations each: 202,010 fields to resolve
+PAGES = "members(first: 100) { nodes { organisations(first: 100) { nodes { slug } } } }"
+ALIASED_PAGES = "{ " + " ".join(f"a{i}: {PAGES}" for i in range(10)) + " }"
 
 
 @dataclass
@@ -71,8 +74,9 @@ BAD_QUERIES = {
     "unknown slug": Bad(UNKNOWN_SLUG, 200, "NOT_FOUND", "nowhere"),
     "invalid global id": Bad(INVALID_ID, 200, "INVALID_ID", "not-an-id!"),
     "unknown operation name": Bad(NAMED_OPERATION, 400, None, "Unknown", operation_name="Unknown"),
-    "too deep": Bad(TOO_DEEP, 400, None, "depth"),
-    "too many aliases": Bad(TOO_MANY_ALIASES, 400, None, "aliases"),
+    "too deep": Bad(TOO_DEEP, 400, "QUERY_TOO_DEEP", "depth"),
+    "too many aliases": Bad(TOO_MANY_ALIASES, 400, "TOO_MANY_ALIASES", "aliases"),
+    "aliases times page sizes": Bad(ALIASED_PAGES, 400, "QUERY_TOO_COSTLY", "cost"),
     "too many tokens": Bad(TOO_MANY_TOKENS, 400, None, "tokens"),
 }
 
