@@ -24,6 +24,11 @@ class Settings(StoreSettings):
         ge=1,
         description="Fields an operation may resolve, each once per item of the pages above it.",
     )
+    max_body_bytes: int = Field(
+        default=1 << 20,
+        ge=1024,
+        description="Largest request body, or GET query string, that /graphql reads.",
+    )
     document_cache_bytes: int = Field(
         default=32 << 20,
         ge=0,
