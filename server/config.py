@@ -19,6 +19,25 @@ class Settings(StoreSettings):
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5_000, ge=100)
+    max_cost: int = Field(
+        default=50_000,
+        ge=1,
+        description="Fields an operation may resolve, each once per item of the pages above it.",
+    )
+    # A document the token limit lets through is a few tens of KB even indented, and variables
+    # for 100 ids a few KB. graphql-core lexes comments and strings at 1 to 2 MB/s here, with
+    # the event loop waiting: 256 KiB is read in about the time the largest document (5,000
+    # tokens) takes to parse anyway.
+    max_body_bytes: int = Field(
+        default=256 << 10,
+        ge=1024,
+        description="Largest request body, or GET query string, that /graphql reads.",
+    )
+    document_cache_bytes: int = Field(
+        default=32 << 20,
+        ge=0,
+        description="Memory the parsed and validated documents kept for reuse may take.",
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     scheduler: bool = Field(default=True, description="Run the feed scheduler in `serve`.")
     demo: bool = Field(default=False, description="Publish and sync the demo partner feeds.")

@@ -31,10 +31,23 @@ JSON = "application/json"
 class BadRequest(Exception):
     """The HTTP request itself is not a GraphQL request."""
 
-    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+        code: str = "BAD_REQUEST",
+    ):
         super().__init__(message)
         self.status = status
         self.headers = headers or {}
+        self.code = code
+
+
+def _too_large(limit: int) -> BadRequest:
+    return BadRequest(
+        f"the request is larger than {limit} bytes", status=413, code="REQUEST_TOO_LARGE"
+    )
 
 
 def _media_type(request: Request) -> str:
@@ -42,8 +55,26 @@ def _media_type(request: Request) -> str:
     return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept or "*/*" == accept.strip() else JSON
 
 
+async def _body(request: Request, limit: int) -> bytes:
+    """The body, read no further than `limit`: a declared length is checked first, and chunks
+    are counted as they come (a chunked body declares none)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _params(request: Request) -> dict[str, Any]:
+    limit = request.app.state.settings.max_body_bytes
     if request.method == "GET":
+        if len(request.scope["query_string"]) > limit:
+            raise _too_large(limit)
         params: dict[str, Any] = dict(request.query_params)
         if "variables" in params:
             try:
@@ -55,7 +86,7 @@ async def _params(request: Request) -> dict[str, Any]:
         if content_type != JSON:
             raise BadRequest("POST a JSON body with Content-Type: application/json", status=415)
         try:
-            params = orjson.loads(await request.body())
+            params = orjson.loads(await _body(request, limit))
         except orjson.JSONDecodeError as exc:
             raise BadRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(params, dict):
@@ -104,7 +135,7 @@ async def graphql(request: Request) -> Response:
         # Only the new media type may say 400 for a request that could not be executed.
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
     except BadRequest as exc:
-        payload = {"errors": [{"message": str(exc), "extensions": {"code": "BAD_REQUEST"}}]}
+        payload = {"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}
         status = exc.status
         headers |= exc.headers
     elapsed = time.perf_counter() - started

@@ -6,21 +6,14 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 
 from .aggregates import CountQuery
 from .config import Settings
 from .errors import ApiError
 from .input_values import CheckArgumentValues
+from .limits import CheckedDocuments, DocumentCache, Limits
 from .queries import GraphQuery
 from .scalars import SCALARS
 from .types import display_name
@@ -49,6 +42,8 @@ class Query(GraphQuery, CountQuery):
 
 
 class HubSchema(strawberry.Schema):
+    documents: DocumentCache
+
     def process_errors(self, errors, execution_context=None) -> None:
         # Expected errors are the client's business; unexpected ones are logged by `_unexpected`.
         return None
@@ -70,26 +65,20 @@ def _lean_name_resolvers(schema: strawberry.Schema) -> None:
             type_.fields["name"].resolve = _resolve_name
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    # The limits become validation rules made once here: the validation cache keys on the rule
-    # classes, and a limiter made per request would make new ones and never hit the cache.
-    limits = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+def build_schema(settings: Settings) -> HubSchema:
+    documents = DocumentCache(max_entries=1024, max_bytes=settings.document_cache_bytes)
     schema = HubSchema(
         query=Query,
         config=StrawberryConfig(scalar_map=SCALARS),
-        # Factories: Strawberry makes fresh extensions per request; the parser and validation
-        # caches live at module level, so they are shared across requests all the same.
+        # Factories: Strawberry makes fresh extensions per request; the document cache made
+        # here is shared by all of them.
         extensions=[
             partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-            partial(ParserCache, maxsize=1024),
-            partial(ValidationCache, maxsize=1024),
-            partial(AddValidationRules, limits),
+            partial(CheckedDocuments, documents, Limits(settings)),
             CheckArgumentValues,
             partial(MaskErrors, should_mask_error=_unexpected),
         ],
     )
+    schema.documents = documents
     _lean_name_resolvers(schema)
     return schema
