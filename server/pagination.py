@@ -119,7 +119,7 @@ def _typed(table: FromClause, key: SortKey, value: Any, argument: str) -> Any:
     if isinstance(column_type, TypeDecorator):  # SQLModel's AutoString, a String underneath
         column_type = column_type.impl_instance
     if isinstance(column_type, DateTime) and isinstance(value, str):
-        try:  # in UTC, as the hub stores every time; a moment past year 9999 there is no time
+        try:  # in UTC, as the hub keeps times; one that leaves years 1 to 9999 there is refused
             return as_utc(dt.datetime.fromisoformat(value)).astimezone(dt.UTC)
         except (ValueError, OverflowError):
             pass
