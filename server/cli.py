@@ -271,13 +271,25 @@ def feeds_update(
             "--allow-private/--no-allow-private", help="Allow loopback and private addresses."
         ),
     ] = None,
+    allow_link_local: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-link-local/--no-allow-link-local",
+            help="Allow link-local and cloud metadata addresses.",
+        ),
+    ] = None,
 ) -> None:
     """Change only what is given. A new URL, format, mode or options make the feed forget its
     ETag, Last-Modified and cursor, so its next run reads the whole document."""
     given = {
         name: value
         for name, value in dict(
-            url=url, format=format, schedule=schedule, mode=mode, allow_private=allow_private
+            url=url,
+            format=format,
+            schedule=schedule,
+            mode=mode,
+            allow_private=allow_private,
+            allow_link_local=allow_link_local,
         ).items()
         if value is not None
     }

@@ -26,9 +26,9 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import feeds
 from store.tables import utcnow
@@ -157,13 +157,7 @@ async def change(engine: AsyncEngine, slug: str, **changes: Any) -> list[str]:
     """Change the fields given, checked as a whole feed; return the names of those that
     changed (none: nothing is written)."""
     async with engine.begin() as connection:
-        row = (
-            await connection.execute(
-                select(FEED).where(FEED.c.slug == slug, FEED.c.deleted_at.is_(None))
-            )
-        ).first()
-        if row is None:
-            raise ConfigError(f"no feed {slug!r}")
+        row = await _row(connection, slug)
         current = {name: getattr(row, name) for name in FeedSpec.model_fields}
         wanted = spec(**current | changes).model_dump(mode="json")
         changed = {name: value for name, value in wanted.items() if value != current[name]}
@@ -188,10 +182,19 @@ async def save(engine: AsyncEngine, feed: FeedSpec) -> str:
 
 async def get(engine: AsyncEngine, slug: str) -> feeds.Feed:
     """The feed `slug` (not removed), or ConfigError."""
-    found = [feed for feed in await listed(engine) if feed.slug == slug]
-    if not found:
+    async with engine.connect() as connection:
+        return feeds.Feed.model_validate(dict((await _row(connection, slug))._mapping))
+
+
+async def _row(connection: AsyncConnection, slug: str) -> Row:
+    row = (
+        await connection.execute(
+            select(FEED).where(FEED.c.slug == slug, FEED.c.deleted_at.is_(None))
+        )
+    ).first()
+    if row is None:
         raise ConfigError(f"no feed {slug!r}")
-    return found[0]
+    return row
 
 
 async def listed(engine: AsyncEngine) -> list[feeds.Feed]:

@@ -48,7 +48,7 @@ from store import feeds
 from store.feeds import RunStatus
 from store.tables import as_utc, utcnow
 
-from . import leases, metrics
+from . import config, leases, metrics
 from .apply import Applier, Counts, Issue
 from .errors import ConfigError, HttpStatusError, SyncError
 from .fetch import Limits, Policy, fetch
@@ -294,18 +294,6 @@ class Run:
         await self.applier.sweep(connection, gone)
 
 
-async def _feed(engine: AsyncEngine, slug: str) -> feeds.Feed:
-    async with engine.connect() as connection:
-        row = (
-            await connection.execute(
-                select(FEED).where(FEED.c.slug == slug, FEED.c.deleted_at.is_(None))
-            )
-        ).first()
-    if row is None:
-        raise ConfigError(f"no feed {slug!r}")
-    return feeds.Feed.model_validate(dict(row._mapping))
-
-
 async def run(
     engine: AsyncEngine,
     slug: str,
@@ -319,7 +307,7 @@ async def run(
 ) -> Outcome:
     """Run the feed `slug` once. Never raises for a feed's faults: they end up in the run.
     Cancelled, it ends the run `abandoned`, releases the lease, and raises CancelledError."""
-    feed = await _feed(engine, slug)
+    feed = await config.get(engine, slug)
     owner = owner or worker_name()
     if dry_run:
         return await _dry_run(engine, feed, client, owner, trigger, triggered_by, progress)

@@ -169,6 +169,11 @@ async def test_update_changes_only_what_it_is_given_and_a_new_url_starts_afresh(
         "alliance-feed/1",
     )
 
+    # when: link-local addresses are allowed; then: that alone changes, not private addresses
+    code, said = await run("feeds", "update", "old", "--allow-link-local")
+    after = await feed_row(database, "old")
+    assert code == 0 and (after["allow_link_local"], after["allow_private"]) == (True, False), said
+
     # when: it is allowed again and synced
     assert (await run("feeds", "update", "old", "--allow-private"))[0] == 0
     code, said = await run("sync", "old")

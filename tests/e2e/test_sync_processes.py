@@ -285,6 +285,25 @@ def table_of(found: list) -> str:
 BIG = 3_000  # six batches of runs.BATCH (500): applying them takes seconds on either database
 
 
+async def big_sync_under_way(database, processes, server, size: int) -> subprocess.Popen:
+    """`alliance sync big` of a feed of `size` members, once its first batch is committed."""
+    server.route("/big", respond(200, document("gross", size)))
+    await config.save(
+        database.engine,
+        config.spec(
+            slug="big", url=server.url("/big"), format="alliance-feed/1", allow_private=True
+        ),
+    )
+    syncing = processes.start("sync", "big")
+
+    async def progressed():
+        found = await runs_of(database, "big")
+        return found and found[0].items_seen > 0
+
+    await until(progressed, "the run committed a first batch", 60, syncing, processes)
+    return syncing
+
+
 async def test_a_sync_killed_mid_run_leaves_whole_batches_and_the_next_run_completes(
     database, processes, tmp_path
 ):
@@ -292,21 +311,8 @@ async def test_a_sync_killed_mid_run_leaves_whole_batches_and_the_next_run_compl
     assert BIG % runs.BATCH == 0 and BIG // runs.BATCH >= 4
     processes.env = clean_env(DATABASE_URL=database.url)
     async with FeedServer() as server:
-        server.route("/big", respond(200, document("gross", BIG)))
-        await config.save(
-            database.engine,
-            config.spec(
-                slug="big", url=server.url("/big"), format="alliance-feed/1", allow_private=True
-            ),
-        )
-        syncing = processes.start("sync", "big")
-
         # when: it is killed (SIGKILL: no cleanup at all) once a first batch is committed
-        async def progressed():
-            found = await runs_of(database, "big")
-            return found and found[0].items_seen > 0
-
-        await until(progressed, "the run committed a first batch", 60, syncing, processes)
+        syncing = await big_sync_under_way(database, processes, server, BIG)
         os.kill(syncing.pid, signal.SIGKILL)
         assert await exited(syncing, STOP_TIMEOUT) == -signal.SIGKILL
 
@@ -464,20 +470,7 @@ async def test_a_sync_told_to_stop_mid_batch_keeps_whole_batches_and_frees_the_f
     size = 2 * runs.BATCH
     processes.env = clean_env(DATABASE_URL=database.url)
     async with FeedServer() as server:
-        server.route("/big", respond(200, document("gross", size)))
-        await config.save(
-            database.engine,
-            config.spec(
-                slug="big", url=server.url("/big"), format="alliance-feed/1", allow_private=True
-            ),
-        )
-        syncing = processes.start("sync", "big")
-
-        async def progressed():
-            found = await runs_of(database, "big")
-            return found and found[0].items_seen > 0
-
-        await until(progressed, "the run committed a first batch", 60, syncing, processes)
+        syncing = await big_sync_under_way(database, processes, server, size)
 
         # when: it is told to stop while it applies the second; then: it stops at once, its run
         # abandoned, the feed free
