@@ -86,6 +86,16 @@ async def databases(tmp_path_factory) -> AsyncIterator[Databases]:
     await made.drop_all()
 
 
+@pytest.fixture(autouse=True)
+async def _idle_connections_closed(databases: Databases) -> AsyncIterator[None]:
+    """The databases a test made give back their pooled connections when it ends: the suite
+    makes hundreds, and PostgreSQL serves 100 connections by default."""
+    made = len(databases.made)
+    yield
+    for database in databases.made[made:]:
+        await database.engine.dispose()  # the engine connects again if it is used later
+
+
 @pytest.fixture(scope="session")
 async def seeded(databases: Databases) -> Database:
     """The ISA seed data set, shared read-only by the tests that query it."""
