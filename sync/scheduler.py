@@ -64,8 +64,8 @@ class Scheduler:
 
     async def stop(self, grace: dt.timedelta = STOP_GRACE) -> None:
         """Stop scheduling, then let runs under way finish (within `grace`) rather than cut
-        them off: a cancelled run could neither record how it ended nor release its lease.
-        Runs still going after `grace` are cancelled; the reaper ends them as abandoned."""
+        them off: a run cut off ends `abandoned`, and its items are fetched again next time.
+        Runs still going after `grace` are cancelled, which ends each as abandoned."""
         self.scheduler.shutdown(wait=False)
         if not self._running:
             return
