@@ -11,12 +11,12 @@ import re
 
 from .errors import InvalidPartialDate
 
-_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PATTERN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)  # ASCII digits only
 
 
 def parse(value: str) -> str:
     """Return `value` when it is a real partial date, else raise InvalidPartialDate."""
-    match = _PATTERN.match(value) if isinstance(value, str) else None
+    match = _PATTERN.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise InvalidPartialDate(f"{value!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = match.groups()

@@ -19,6 +19,8 @@ def test_real_dates_are_kept_as_given(value):
         "2017-02-29",
         "2018-04-23T10:00",
         "April 2018",
+        "2018\n",
+        "\u0662\u0660\u0661\u0668",  # 2018 in Arabic-Indic digits
         "",
         None,
         2018,
