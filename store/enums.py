@@ -1,4 +1,4 @@
-"""The closed vocabularies of the domain (DOMAIN.md). Stored as their lowercase values."""
+"""The closed vocabularies of the domain (docs/domain.md). Stored as their lowercase values."""
 
 from enum import StrEnum
 

@@ -3,7 +3,7 @@ became, and fields an operator locked against feeds.
 
 A feed row also carries its lease (`lease_owner`, `lease_until`, `lease_epoch`): a run claims
 it with one conditional UPDATE and every commit of the run checks the epoch, so two workers can
-never write for the same feed at once and a run that lost its lease cannot commit (FEEDS.md).
+never write for the same feed at once and a run that lost its lease cannot commit (docs/feeds.md).
 Header values that are secrets are never stored: a header value `env:NAME` is read from the
 environment variable NAME when the feed is fetched.
 """
@@ -87,7 +87,7 @@ class Feed(Record, table=True):
 
 
 class SyncRun(SQLModel, table=True):
-    """One run of one feed, from claim to finish; every field of FEEDS.md's run record."""
+    """One run of one feed, from claim to finish; every field of the run record in docs/feeds.md."""
 
     __tablename__ = "sync_run"
     __table_args__ = (

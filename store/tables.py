@@ -1,4 +1,4 @@
-"""The tables of the alliance graph (DOMAIN.md), as SQLModel classes.
+"""The tables of the alliance graph (docs/domain.md), as SQLModel classes.
 
 Names are a JSON list on the record they name (they are never keys, and every read of a record
 wants them); identifiers and sources have tables of their own because they are looked up and
@@ -145,7 +145,7 @@ class Person(NamedRecord, table=True):
 
     sort_name: str | None = None
     honorific_prefix: str | None = None
-    # Restricted: served only to partners and operators once keys exist (API.md).
+    # Restricted: served only to partners and operators once keys exist (docs/api.md).
     contact_details: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
 
 

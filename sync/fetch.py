@@ -1,4 +1,4 @@
-"""Fetch one URL of a partner feed, safely (FEEDS.md, step 2 "Fetch").
+"""Fetch one URL of a partner feed, safely (docs/feeds.md, "What a run guarantees").
 
 - **SSRF guard, on every hop** (the first URL, each redirect, each `next` page). Only `http`
   and `https`. The host is resolved without blocking the loop (`loop.getaddrinfo`) and the fetch

@@ -9,7 +9,7 @@ ITEM_TYPES = ("alliance", "member", "organisation", "person", "post", "partnersh
 
 @dataclass
 class Item:
-    """One record of a feed, in the shape of `alliance-feed/1`'s items (FEEDS.md).
+    """One record of a feed, in the shape of `alliance-feed/1`'s items (docs/feeds.md).
 
     `data` holds the record's fields as `alliance-feed/1` names them; references inside it
     are strings: an item id of the same feed, `scheme:value` for an identifier, or

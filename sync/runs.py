@@ -1,4 +1,4 @@
-"""One sync run of one feed, from claiming its lease to recording how it ended (FEEDS.md).
+"""One sync run of one feed, from claiming its lease to recording how it ended (docs/feeds.md).
 
 Claim the lease → fetch each page → parse it as a stream → apply it in batches, each batch in one
 transaction with the run's progress and a lease check → retry items that waited for a

@@ -1,4 +1,4 @@
-"""`alliance-feed/1`: the hub's native JSON feed (FEEDS.md; schema in `sync/schema/`).
+"""`alliance-feed/1`: the hub's native JSON feed (docs/feeds.md; schema in `sync/schema/`).
 
 The body is read as a stream of ijson events, so a feed of any size is never held in memory.
 First a quick pass with ijson's C parser checks that the whole body is UTF-8, well-formed and

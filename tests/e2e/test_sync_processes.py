@@ -1,12 +1,12 @@
 """The sync as it runs in production: real `alliance sync` and `alliance worker` processes, a real
 database (SQLite file, or PostgreSQL when DATABASE_URL says so) and real feeds over loopback.
 
-QUALITY.md's fault table, rows "process killed mid-run" and "two workers, manual triggers during
-a scheduled run": a process killed with SIGKILL between two batches leaves exactly the batches
-it committed, its run is found `abandoned` by the reaper and the next run completes the feed;
-several schedulers and a stream of manual triggers never run one feed twice at once and never
-duplicate a row. Also: a worker stopped with SIGTERM ends what it was running, and a broken
-feeds file stops a worker with a message naming what is wrong.
+Two faults that docs/feeds.md ("What a run guarantees") covers, a process killed mid-run and two
+workers with manual triggers during a scheduled run: a process killed with SIGKILL between two
+batches leaves exactly the batches it committed, its run is found `abandoned` by the reaper and
+the next run completes the feed; several schedulers and a stream of manual triggers never run
+one feed twice at once and never duplicate a row. Also: a worker stopped with SIGTERM ends what
+it was running, and a broken feeds file stops a worker with a message naming what is wrong.
 
 Every process is started from the venv that runs the tests, waited for with a deadline, and
 killed by its pid in `finally` if it is still there. The feed server runs in the test's event

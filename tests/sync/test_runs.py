@@ -1,5 +1,5 @@
 """Whole runs against a real HTTP server on loopback that misbehaves on purpose: the fault table
-of QUALITY.md, row by row, and the run record each leaves."""
+of docs/feeds.md ("What a run guarantees"), fault by fault, and the run record each leaves."""
 
 import asyncio
 import datetime as dt

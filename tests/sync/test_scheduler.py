@@ -1,7 +1,7 @@
 """The scheduler: jobs from the feed table, rebuilt when feeds change, backoff respected.
 
-QUALITY.md's row "an operator editing feeds while the scheduler runs": other feeds keep their
-next run times, and a feed on a short schedule keeps running on it while another is edited.
+What docs/feeds.md promises an operator editing feeds while the scheduler runs: other feeds keep
+their next run times, and a feed on a short schedule keeps running on it while another is edited.
 """
 
 import asyncio
