@@ -100,8 +100,9 @@ class Scheduler:
     async def rebuild(self) -> None:
         """Give each enabled feed a job. Only a new feed or a changed schedule gets a fresh
         trigger: every other job keeps its next run time, or editing one feed now and then would
-        keep postponing the runs of all the others."""
-        self._seen = await self._state()
+        keep postponing the runs of all the others. The state is remembered only once the jobs
+        match it, so a rebuild that fails part way is tried again at the next check."""
+        seen = await self._state()
         wanted = {
             feed.slug: feed.schedule for feed in await config.listed(self.engine) if feed.enabled
         }
@@ -124,7 +125,7 @@ class Scheduler:
             )
         if changed or gone:
             log.info("scheduling %d feed(s): %s", len(wanted), ", ".join(sorted(wanted)) or "none")
-        self._schedules = wanted
+        self._seen, self._schedules = seen, wanted
 
     async def _run(self, slug: str, trigger: str = "schedule") -> None:
         async with self.engine.connect() as connection:

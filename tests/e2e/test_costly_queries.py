@@ -13,19 +13,12 @@ import time
 import httpx
 import pytest
 
+from tests.bombs import fragment_bomb
+
 from .server_process import HubProcess, clean_env
 
 NEW_CLIENT = {"accept": "application/graphql-response+json"}
 BOUND = 10.0  # seconds: generous, so that only a server that hangs fails
-
-
-def fragment_bomb(levels: int) -> str:
-    """`F0` spreads `F1` twice, `F1` spreads `F2` twice, ...: 2**levels spreads of `__typename`."""
-    fragments = " ".join(
-        f"fragment F{level} on Query {{ ...F{level + 1} ...F{level + 1} }}"
-        for level in range(levels)
-    )
-    return f"query Bomb {{ ...F0 }} {fragments} fragment F{levels} on Query {{ __typename }}"
 
 
 @pytest.fixture

@@ -9,21 +9,13 @@ from graphql import parse
 
 from server.config import Settings
 from server.limits import Limits, held_bytes
+from tests.bombs import fragment_bomb
 from tests.readme import readme_query
 
 from .conftest import Client
 
 DEEP = '{ member(slug: "kaiserslautern") { ' + "parent { " * 14 + "slug" + " }" * 15 + " }"
 ALIASES = "{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }"
-
-
-def fragment_bomb(levels: int, bottom: str = "__typename") -> str:
-    """`F0` spreads `F1` twice, `F1` spreads `F2` twice, ...: 2**levels spreads of `bottom`."""
-    fragments = " ".join(
-        f"fragment F{level} on Query {{ ...F{level + 1} ...F{level + 1} }}"
-        for level in range(levels)
-    )
-    return f"query Bomb {{ ...F0 }} {fragments} fragment F{levels} on Query {{ {bottom} }}"
 
 
 def figures(client: Client, query: str, **limits) -> dict:
