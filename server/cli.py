@@ -101,6 +101,14 @@ def serve(
     if demo:
         settings = settings.model_copy(update={"demo": True})
         _upgrade_and_seed(settings, with_seed=True)
+    if settings.scheduler and settings.feeds_file.is_file():
+        # Read here too, before uvicorn: a broken file fails in one line, as `worker` does,
+        # not in a traceback of the application's start-up.
+        try:
+            sync_config.read_toml(settings.feeds_file)
+        except SyncError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
     setup(settings.log_format)
     logging.getLogger("alliance").info(
         "serving on http://%s:%s/ (database %s)",

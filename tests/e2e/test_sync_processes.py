@@ -774,8 +774,13 @@ async def test_a_worker_stopped_with_sigterm_mid_run_ends_that_run_and_frees_the
     ],
     ids=["invalid-toml", "unknown-format", "unknown-field"],
 )
-async def test_a_worker_with_a_broken_feeds_file_exits_naming_the_problem(
-    database, processes, tmp_path, content, needles
+@pytest.mark.parametrize(
+    "command",
+    [("worker",), ("serve", "--host", "127.0.0.1", "--port", "0")],
+    ids=["worker", "serve"],
+)
+async def test_a_scheduler_with_a_broken_feeds_file_exits_naming_the_problem(
+    database, processes, tmp_path, content, needles, command
 ):
     # given
     feeds_file = tmp_path / "feeds.toml"
@@ -783,7 +788,7 @@ async def test_a_worker_with_a_broken_feeds_file_exits_naming_the_problem(
     processes.env = clean_env(DATABASE_URL=database.url, ALLIANCE_FEEDS_FILE=str(feeds_file))
 
     # when
-    worker = processes.start("worker")
+    worker = processes.start(*command)
     said = " ".join((await finished(processes, worker, timeout=30)).split())
 
     # then: it stops, says what is wrong where, and saved nothing
