@@ -994,9 +994,7 @@ async def prepare(url: str, feed_url: str) -> None:
 async def feed_validators(url: str) -> tuple[str | None, str | None]:
     from sqlalchemy import select
 
-    from store import feeds
-
-    table = feeds.Feed.__table__
+    from store.registry import FEED as table
 
     async def work(engine):
         async with engine.connect() as connection:
@@ -1014,9 +1012,7 @@ async def clear_validators(url: str) -> None:
     """Forget the stored ETag and Last-Modified, so the next fetch is a plain GET (a 200)."""
     from sqlalchemy import update
 
-    from store import feeds
-
-    table = feeds.Feed.__table__
+    from store.registry import FEED as table
 
     async def work(engine) -> None:
         async with engine.begin() as connection:

@@ -481,9 +481,8 @@ def list_runs(
     from rich.table import Table
     from sqlalchemy import select
 
-    from store import feeds as feed_tables
-
-    run_table, feed_table = feed_tables.SyncRun.__table__, feed_tables.Feed.__table__
+    from store.registry import FEED as feed_table
+    from store.registry import RUN as run_table
 
     async def work(engine) -> list:
         query = (

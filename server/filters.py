@@ -28,7 +28,19 @@ from sqlalchemy import (
     true,
 )
 
-from store import names, partial_date, tables
+from store import names, partial_date
+from store.registry import (
+    ALLIANCE,
+    EVENT,
+    MEMBER,
+    ORGANISATION,
+    PARTICIPANT,
+    PARTNERSHIP,
+    PARTY,
+    PERIOD,
+    PERSON,
+    POST,
+)
 
 from . import enums
 from .errors import InvalidArgument
@@ -36,16 +48,6 @@ from .scalars import CountryCode, PartialDate
 
 E = TypeVar("E")
 
-ALLIANCE = tables.Alliance.__table__
-MEMBER = tables.Member.__table__
-PERIOD = tables.MembershipPeriod.__table__
-ORGANISATION = tables.Organisation.__table__
-PERSON = tables.Person.__table__
-POST = tables.Post.__table__
-PARTNERSHIP = tables.Partnership.__table__
-PARTY = tables.PartnershipParty.__table__
-EVENT = tables.Event.__table__
-PARTICIPANT = tables.EventParticipant.__table__
 
 Conditions = list[ColumnElement[bool]]
 

@@ -14,15 +14,12 @@ from typing import Any
 from sqlalchemy import FromClause, Select, and_, select
 from strawberry.dataloader import DataLoader
 
-from store import feeds, tables
+from store.registry import FEED, IDENTIFIER, SOURCE
 
 from .pagination import Link, SortKey, Window, count_by_parent, fetch_pages_by_parent
 from .reader import Reader
 
 Build = Callable[[Any], Any]
-IDENTIFIER = tables.Identifier.__table__
-SOURCE = tables.Source.__table__
-FEED = feeds.Feed.__table__
 IDENTIFIERS = select(IDENTIFIER)
 # A source a sync run wrote is shown with the publisher its feed declares (the seed's have none).
 SOURCES = select(SOURCE, FEED.c.publisher.label("feed_publisher")).select_from(

@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from store import names as name_rules
-from store import tables
+from store.registry import ALLIANCE, SECRETARIAT
 
 from . import ids
 from .arguments import (
@@ -81,8 +81,6 @@ from .relations import node_selections, prefetch, relation
 from .scalars import CountryCode, PartialDate
 
 Ctx = Info[Context, None]
-ALLIANCE = tables.Alliance.__table__
-SECRETARIAT = tables.AllianceSecretariat.__table__
 
 
 class FromRow:

@@ -30,22 +30,15 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store import feeds, tables
+from store import feeds
+from store.registry import CHILD_TABLES, FEED_ITEM, IDENTIFIER, LOCKED, RECORD_TABLES, SOURCE
 from store.tables import as_utc, utcnow
 
 from .items import Item, ItemError
-from .mapping import DEFAULTS, IDENTIFIER, TABLES, References, Unresolved, mapped
+from .mapping import DEFAULTS, References, Unresolved, mapped
 
 log = logging.getLogger("alliance.sync.apply")
 
-FEED_ITEM = feeds.FeedItem.__table__
-LOCKED = feeds.LockedField.__table__
-SOURCE = tables.Source.__table__
-CHILDREN = {
-    "member": (tables.MembershipPeriod.__table__, "member_id"),
-    "partnership": (tables.PartnershipParty.__table__, "partnership_id"),
-    "event": (tables.EventParticipant.__table__, "event_id"),
-}
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 # PostgreSQL's unique_violation and deadlock_detected: what a batch meets when another run
 # creates the same record at the same time (see `Applier.apply`).
@@ -306,7 +299,7 @@ class Applier:
     async def _match(self, connection: AsyncConnection, item: Item, columns: dict) -> int | None:
         """The record a new item speaks of: by one of its identifiers, by its slug (an
         identifier of scheme `slug` too), or for a post by who holds which post where."""
-        table = TABLES[item.type]
+        table = RECORD_TABLES[item.type]
         slugs = [item.data.get("slug")] + [
             i["value"] for i in item.data.get("identifiers") or [] if i["scheme"] == "slug"
         ]
@@ -341,7 +334,7 @@ class Applier:
         return None
 
     async def _create(self, connection: AsyncConnection, item: Item, columns: dict) -> int:
-        table = TABLES[item.type]
+        table = RECORD_TABLES[item.type]
         values = {**DEFAULTS.get(item.type, {}), **columns}
         if "slug" in table.c:
             base = item.data.get("slug") or slugify(
@@ -360,7 +353,7 @@ class Applier:
         return candidate
 
     async def _update(self, connection, item_type: str, entity_id: int, columns: dict) -> None:
-        table = TABLES[item_type]
+        table = RECORD_TABLES[item_type]
         locked = self.locked.get((item_type, entity_id), set())
         values = {k: v for k, v in columns.items() if k not in locked}
         values |= {"updated_at": utcnow(), "deleted_at": None}
@@ -368,7 +361,7 @@ class Applier:
 
     async def _replace_children(self, connection, item: Item, entity_id: int, rows, new) -> None:
         """The feed says all of a record's periods, parties or participants: replace them."""
-        table, parent = CHILDREN[item.type]
+        table, parent = CHILD_TABLES[item.type]
         if not new:
             await self._retire_children(connection, item, entity_id)
         for row in rows:
@@ -379,7 +372,7 @@ class Applier:
                 await self._source(connection, "membership_period", child, item.id, new=True)
 
     async def _retire_children(self, connection, item: Item, entity_id: int) -> None:
-        table, parent = CHILDREN[item.type]
+        table, parent = CHILD_TABLES[item.type]
         if item.type == "member":
             # Periods are facts of their source; only this feed's own are replaced.
             owned = select(SOURCE.c.entity_id).where(
@@ -449,7 +442,7 @@ class Applier:
 
     async def _tombstone(self, connection, item: Item, state: State, digest, updated_at) -> None:
         if state.entity_id is not None and not state.deleted:
-            table = TABLES[item.type]
+            table = RECORD_TABLES[item.type]
             await connection.execute(
                 update(table).where(table.c.id == state.entity_id).values(deleted_at=utcnow())
             )
@@ -491,7 +484,7 @@ class Applier:
         swept = 0
         for key in keys:
             state = self.states[key]
-            table = TABLES[key[0]]
+            table = RECORD_TABLES[key[0]]
             await connection.execute(
                 update(table).where(table.c.id == state.entity_id).values(deleted_at=now)
             )

@@ -31,11 +31,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import feeds
+from store.registry import FEED
 from store.tables import utcnow
 
 from .errors import ConfigError
 
-FEED = feeds.Feed.__table__
 _INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")

@@ -4,8 +4,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-ITEM_TYPES = ("alliance", "member", "organisation", "person", "post", "partnership", "event")
-
 
 @dataclass
 class Item:

@@ -12,12 +12,11 @@ import datetime as dt
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from store import feeds
+from store.registry import FEED
 from store.tables import utcnow
 
 from .errors import SyncError
 
-FEED = feeds.Feed.__table__
 TTL = dt.timedelta(seconds=60)
 
 

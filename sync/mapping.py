@@ -14,20 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store import names, tables
+from store import names
+from store.registry import IDENTIFIER, RECORD_TABLES
 
 from .errors import SyncError
 
-TABLES = {
-    "alliance": tables.Alliance.__table__,
-    "member": tables.Member.__table__,
-    "organisation": tables.Organisation.__table__,
-    "person": tables.Person.__table__,
-    "post": tables.Post.__table__,
-    "partnership": tables.Partnership.__table__,
-    "event": tables.Event.__table__,
-}
-IDENTIFIER = tables.Identifier.__table__
 PARTIES = ("member", "organisation")
 ACTORS = ("member", "organisation", "person")
 
@@ -96,7 +87,7 @@ class References:
 
     async def _by_slug(self, slug: str, wanted: tuple[str, ...]) -> tuple[str, int] | None:
         for entity_type in wanted:
-            table = TABLES[entity_type]
+            table = RECORD_TABLES[entity_type]
             found = await self.connection.scalar(
                 select(table.c.id).where(table.c.slug == slug, table.c.deleted_at.is_(None))
             )

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import feeds
 from store.feeds import RunStatus
+from store.registry import FEED, ISSUE, RUN
 from store.tables import as_utc, utcnow
 
 from . import config, leases, metrics
@@ -56,9 +57,6 @@ from .formats import parser_for
 
 log = logging.getLogger("alliance.sync.runs")
 
-FEED = feeds.Feed.__table__
-RUN = feeds.SyncRun.__table__
-ISSUE = feeds.SyncIssue.__table__
 BATCH = 500
 MAX_PAGES = 1000
 HEARTBEAT = leases.TTL / 3

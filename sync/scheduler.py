@@ -17,13 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from store import feeds
+from store.registry import FEED
 from store.tables import as_utc, utcnow
 
 from . import config, runs
 
 log = logging.getLogger("alliance.sync.scheduler")
-FEED = feeds.Feed.__table__
 CHECK_EVERY = dt.timedelta(seconds=10)
 STOP_GRACE = dt.timedelta(seconds=30)
 

@@ -22,6 +22,8 @@ Every format yields items in the shape of `alliance-feed/1` (`sync/schema/`), ch
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
+from store.registry import FEED_FORMATS
+
 from ..errors import FeedFormatError
 from ..items import FeedMeta, Item, ItemError
 
@@ -30,9 +32,6 @@ class Parsed(Protocol):
     meta: FeedMeta
 
     def __iter__(self) -> Iterator[Item | ItemError]: ...
-
-
-FORMATS = ("alliance-feed/1", "popolo", "csv")
 
 
 def parser_for(format_name: str) -> Callable[..., Parsed]:
@@ -48,5 +47,5 @@ def parser_for(format_name: str) -> Callable[..., Parsed]:
         return parsers[format_name]
     except KeyError:
         raise FeedFormatError(
-            f"unknown feed format {format_name!r}; known formats: {', '.join(FORMATS)}"
+            f"unknown feed format {format_name!r}; known formats: {', '.join(FEED_FORMATS)}"
         ) from None

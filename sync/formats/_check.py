@@ -22,8 +22,7 @@ from jsonschema.exceptions import ValidationError, relevance
 
 from store import partial_date
 from store.errors import InvalidPartialDate
-
-from ..items import ITEM_TYPES
+from store.registry import ITEM_TYPES
 
 SCHEMA: dict[str, Any] = json.loads(
     resources.files("sync").joinpath("schema").joinpath("alliance-feed-1.json").read_text("utf-8")

@@ -37,8 +37,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
+from store.registry import ITEM_TYPES
+
 from ..errors import ConfigError, FeedFormatError
-from ..items import ITEM_TYPES, FeedMeta, Item, ItemError
+from ..items import FeedMeta, Item, ItemError
 from . import _check
 from ._base import OnePass, snippet
 

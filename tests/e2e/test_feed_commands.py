@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store import feeds, tables
+from store.registry import FEED
 from tests.sync.feedserver import FeedServer, conditional, respond
 
 from .server_process import ALLIANCE, clean_env
@@ -36,7 +37,7 @@ FEED = json.dumps(
         ],
     }
 ).encode()
-FEED_TABLE = feeds.Feed.__table__
+FEED_TABLE = FEED
 ETAG, LAST_MODIFIED = '"v1"', "Wed, 25 Nov 2026 08:00:00 GMT"
 FEED_WITH_CURSOR = json.dumps(json.loads(FEED) | {"cursor": "c1"}).encode()
 

@@ -19,15 +19,13 @@ from sqlalchemy import select
 
 from server import demo
 from server.config import Settings
-from store import feeds
 from store.db import create_engine
+from store.registry import FEED, RUN
 from tests.sync.feedserver import FeedServer, respond
 
 from .server_process import HubProcess, clean_env
 from .test_sync_processes import document, json_lines, slowly
 
-RUN = feeds.SyncRun.__table__
-FEED = feeds.Feed.__table__
 BIG = 3_000  # six batches: a run of seconds on either database
 QUERY = {"query": "{ alliances(first: 5) { nodes { slug name } } }"}
 SYNC_THREAD = "alliance-sync"

@@ -31,22 +31,14 @@ import pytest
 from sqlalchemy import distinct, func, select, text, update
 from sqlalchemy.engine import make_url
 
-from store import feeds, tables
+from store.registry import ALLIANCE as ALLIANCES
+from store.registry import FEED, FEED_ITEM, IDENTIFIER, MEMBER, PERIOD, RUN, SOURCE
 from store.tables import as_utc, utcnow
 from sync import config, leases, runs
 from tests.conftest import ON_POSTGRES
 from tests.sync.feedserver import FeedServer, Request, Writer, respond, sequence
 
 from .server_process import ALLIANCE, clean_env
-
-RUN = feeds.SyncRun.__table__
-FEED = feeds.Feed.__table__
-FEED_ITEM = feeds.FeedItem.__table__
-MEMBER = tables.Member.__table__
-SOURCE = tables.Source.__table__
-IDENTIFIER = tables.Identifier.__table__
-ALLIANCES = tables.Alliance.__table__
-PERIOD = tables.MembershipPeriod.__table__
 
 ENDED = {"succeeded", "partial", "not_modified", "failed", "abandoned", "skipped_locked"}
 STOP_TIMEOUT = 10.0

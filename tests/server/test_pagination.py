@@ -3,7 +3,8 @@
 import pytest
 from sqlalchemy import insert
 
-from store import synthetic, tables
+from store import synthetic
+from store.registry import MEMBER
 
 from .conftest import Client
 
@@ -71,7 +72,7 @@ async def test_insert_before_the_cursor_does_not_shift_the_next_page(client):
     # A sync inserts a member that sorts before everything seen so far.
     async with client.database.engine.begin() as conn:
         await conn.execute(
-            insert(tables.Member.__table__).values(
+            insert(MEMBER).values(
                 slug="aaa-new",
                 name="AAA",
                 names=[],

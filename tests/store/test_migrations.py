@@ -6,6 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 
 from store import feeds, migrate, tables  # noqa: F401 (feeds: its tables join the metadata)
+from store.registry import SOURCE
 
 
 def _differences(connection) -> list:
@@ -28,7 +29,7 @@ async def test_sources_written_by_runs_lose_the_feed_url_and_cited_documents_kee
     database = await databases.create()
     async with database.engine.begin() as connection:
         await connection.run_sync(lambda sync: command.downgrade(migrate._config(sync), "0002"))
-    source = tables.Source.__table__
+    source = SOURCE
     feed_url = "https://partner.example.org/feed?api_key=secret"
     document = "https://www.agit.de/agit/aktuelles/details/allianz"
     rows = [

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import insert, select
 
 from store import feeds, seed, tables
+from store.registry import FEED
 from sync import config
 from sync.apply import Applier, content_hash, slugify
 from sync.items import Item, ItemError
 
-FEED = feeds.Feed.__table__
 T0 = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
 
 

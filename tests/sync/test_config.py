@@ -3,11 +3,9 @@
 import pytest
 from sqlalchemy import select, update
 
-from store import feeds
+from store.registry import FEED
 from sync import config, runs
 from sync.errors import ConfigError
-
-FEED = feeds.Feed.__table__
 
 TOML = """
 [feeds.wfk]

@@ -13,13 +13,11 @@ from sqlalchemy import func, insert, select
 
 from server import demo
 from store import feeds, seed, tables
+from store.registry import FEED, ISSUE, MEMBER, RUN
 from store.tables import utcnow
 from sync import config, leases, runs
 
 from .feedserver import FeedServer, drip, respond, sequence
-
-RUN = feeds.SyncRun.__table__
-FEED = feeds.Feed.__table__
 
 
 def member(item_id: str, name: str, **data) -> dict:
@@ -176,7 +174,7 @@ async def test_invalid_items_are_quarantined_and_the_rest_applied(database, serv
     assert outcome.status == "partial"
     assert (outcome.counts.created, outcome.counts.quarantined) == (5, 2)
     async with database.engine.connect() as connection:
-        issues = (await connection.execute(select(feeds.SyncIssue.__table__))).all()
+        issues = (await connection.execute(select(ISSUE))).all()
     assert {i.item_id for i in issues} == {"bad", "o"}
     assert all(i.message for i in issues)
 
@@ -468,13 +466,13 @@ async def test_a_record_swept_by_a_snapshot_comes_back_when_the_feed_lists_it_ag
 
     # then: the city and the company are back, as they were, and the new companies are in it
     async with database.engine.connect() as connection:
-        issues = (await connection.execute(select(feeds.SyncIssue.__table__))).all()
+        issues = (await connection.execute(select(ISSUE))).all()
     assert not issues, [(i.item_id, i.message) for i in issues]
     assert back.status == "succeeded"
     counts = back.counts
     assert (counts.created, counts.updated, counts.unchanged, counts.quarantined) == (2, 2, 1, 0)
     async with database.engine.connect() as connection:
-        (record,) = (await connection.execute(select(tables.Member.__table__))).all()
+        (record,) = (await connection.execute(select(MEMBER))).all()
         identifiers = (
             await connection.execute(
                 select(tables.Identifier.scheme, tables.Identifier.value).where(
@@ -532,13 +530,13 @@ async def test_the_demo_feeds_apply_to_the_seeded_hub_with_every_reference_resol
         )
         outcome = await runs.run(database.engine, slug, client)
         async with database.engine.connect() as connection:
-            issues = (await connection.execute(select(feeds.SyncIssue.__table__))).all()
+            issues = (await connection.execute(select(ISSUE))).all()
         assert not issues, [(i.item_id, i.message) for i in issues]
         assert outcome.status == "succeeded" and outcome.counts.seen > 0, outcome
 
 
 async def issues_of(database, run_id) -> list:
-    table = feeds.SyncIssue.__table__
+    table = ISSUE
     async with database.engine.connect() as connection:
         return (
             await connection.execute(

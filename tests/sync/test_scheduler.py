@@ -12,14 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from store import feeds
+from store.registry import FEED, RUN
 from sync import config
 from sync.scheduler import Scheduler
 
 from .feedserver import FeedServer, respond
 
-RUN = feeds.SyncRun.__table__
-FEED = feeds.Feed.__table__
 EMPTY = json.dumps({"format": "alliance-feed/1", "complete": True, "items": []}).encode()
 
 
