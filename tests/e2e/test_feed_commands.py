@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store import feeds, tables
-from store.registry import FEED
+from store.registry import FEED as FEED_TABLE
 from tests.sync.feedserver import FeedServer, conditional, respond
 
 from .server_process import ALLIANCE, clean_env
@@ -37,7 +37,6 @@ FEED = json.dumps(
         ],
     }
 ).encode()
-FEED_TABLE = FEED
 ETAG, LAST_MODIFIED = '"v1"', "Wed, 25 Nov 2026 08:00:00 GMT"
 FEED_WITH_CURSOR = json.dumps(json.loads(FEED) | {"cursor": "c1"}).encode()
 
