@@ -7,7 +7,7 @@ fragments. Then documents within the token limit that graphql-core's
 OverlappingFieldsCanBeMergedRule compares pairwise, by size k: the same field k times, and k
 fragments spread side by side. Last, documents people write. For each: the time to answer (one
 run, in a fresh process, after a warm-up request), the steps that rule took (its budget is set
-in server.limits) and what came back (a code, or "valid": the documents are parsed and
+in server.graph.limits) and what came back (a code, or "valid": the documents are parsed and
 validated, not executed, so no database is needed).
 
 Each document runs in a child process of its own, stopped (by its pid) after `--timeout` s, so
@@ -88,7 +88,7 @@ def _answer(document: str, results) -> None:
     from graphql.validation.rules import overlapping_fields_can_be_merged as rule
 
     from server.config import Settings
-    from server.schema import build_schema
+    from server.graph.schema import build_schema
 
     steps = []
     spend = rule.spend_complexity_budget

@@ -12,13 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.graph.schema import build_schema
 from store import migrate
 from store.db import count_statements, create_engine
 
 from . import demo, graphiql, http, metrics
 from .config import Settings
 from .scheduling import in_thread
-from .schema import build_schema
 
 
 async def healthz(_request: Request) -> Response:

@@ -147,7 +147,7 @@ def schema(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
 ) -> None:
     """Print the GraphQL schema (SDL); `schema.graphql` is this output."""
-    from .schema import build_schema
+    from server.graph.schema import build_schema
 
     sdl = build_schema(_settings()).as_str() + "\n"
     if output is None:

@@ -6,9 +6,9 @@ import pytest
 from strawberry.types import ExecutionResult
 
 from server.config import Settings
-from server.context import Context
-from server.reader import Reader
-from server.schema import build_schema
+from server.graph.context import Context
+from server.graph.reader import Reader
+from server.graph.schema import build_schema
 
 
 class Client:

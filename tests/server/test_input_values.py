@@ -7,8 +7,8 @@ here, in process, where a caller can hand the schema any Python string.
 
 import pytest
 
-from server.filters import MAX_PATTERN
-from server.input_values import MAX_DEPTH, MAX_VALUES
+from server.graph.filtering import MAX_PATTERN
+from server.graph.input_values import MAX_DEPTH, MAX_VALUES
 
 MEMBER = "query($slug: String!) { member(slug: $slug) { slug } }"
 MEMBERS = "query($filter: MemberFilter) { members(filter: $filter) { totalCount } }"

@@ -8,7 +8,8 @@ import pytest
 from graphql import parse
 
 from server.config import Settings
-from server.limits import Limits, held_bytes
+from server.graph.documents import held_bytes
+from server.graph.limits import Limits
 from tests.bombs import fragment_bomb
 from tests.readme import readme_query
 

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from server import ids
+from server.graph import ids
 
 IDS = """
 {

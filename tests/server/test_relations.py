@@ -2,7 +2,7 @@
 
 from sqlalchemy import insert, select
 
-from server import relations
+from server.graph import relations
 from store import seed, tables
 
 from .conftest import Client
@@ -63,7 +63,8 @@ async def test_prefetched_and_loaded_relations_agree(client):
 
 
 def test_relations_are_found_by_graphql_name():
-    from server.types import Organisation, Post
+    from server.graph.organisations.types import Organisation
+    from server.graph.people.types import Post
 
     assert set(relations.relations_of(Post)) >= {"person", "organisation", "member", "sources"}
     assert set(relations.relations_of(Organisation)) >= {"posts", "parent", "subsidiaries"}

@@ -9,7 +9,7 @@ from graphql import (
 )
 
 from server.config import Settings
-from server.schema import build_schema
+from server.graph.schema import build_schema
 
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 

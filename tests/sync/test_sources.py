@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from server.config import Settings
-from server.context import Context
-from server.reader import Reader
-from server.schema import build_schema
+from server.graph.context import Context
+from server.graph.reader import Reader
+from server.graph.schema import build_schema
 from store import seed, tables
 from sync import config, runs
 

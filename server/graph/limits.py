@@ -1,4 +1,4 @@
-"""What one operation may ask for, checked before validation, and the documents kept for reuse.
+"""What one operation may ask for, checked before validation (docs/api.md, Limits).
 
 Three figures bound an operation, its fragments expanded: its depth (fields with selections,
 nested), its aliases, and its cost: the fields it may resolve, each counted once per item of
@@ -12,12 +12,9 @@ The check runs before graphql-core's rules, and a refused document never reaches
 the execution's field collection handle fragments spread many times well, but not every rule is
 linear in the document (below, and bench/README.md).
 
-Parsed documents are kept by their text in a least-recently-used cache bounded in entries and
-in bytes; a document found valid once is not validated again.
+`documents` runs the check, from its cache of parsed documents.
 """
 
-import sys
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -41,14 +38,13 @@ from graphql import (
     ValueNode,
     VariableNode,
     get_named_type,
-    parse,
 )
 from graphql.validation.rules import overlapping_fields_can_be_merged
-from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
 
-from .config import Settings
-from .queries import MAX_NODES
+from server.config import Settings
+
+# Ids `nodes(ids:)` takes at once; a variable's list is counted as this many.
+MAX_NODES = 100
 
 # The standard rule that is not linear: fields that share a response name are compared in pairs,
 # and so are fragments spread side by side. graphql-core stops it past a budget of steps, which
@@ -233,96 +229,3 @@ def _field(type_: GraphQLNamedType | None, name: str) -> GraphQLField | None:
     if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
         return type_.fields.get(name)
     return None
-
-
-# --- the documents kept for reuse ----------------------------------------------------------------
-
-# What a parsed document keeps alive per token: the token, its share of the nodes and of their
-# locations. Measured with tracemalloc on graphql-core 3.3: 260 to 610 bytes, by kind of token.
-TOKEN_BYTES = 640
-
-
-def held_bytes(text: str, document: DocumentNode) -> int:
-    """About the memory a parsed document takes: its text, the copies its names and strings make
-    of parts of it, and its tokens."""
-    tokens = 0
-    token = document.loc.start_token if document.loc else None
-    while token is not None:
-        tokens += 1
-        token = token.next
-    return 2 * sys.getsizeof(text) + TOKEN_BYTES * tokens
-
-
-@dataclass
-class Entry:
-    document: DocumentNode
-    size: int
-    # Only validity is kept: a document with errors is checked again when it comes back, so the
-    # cache holds no error messages that its byte count would have to estimate too.
-    valid: bool = False
-
-
-class DocumentCache:
-    """Parsed documents by their text, bounded in entries and in bytes; the least recently used
-    goes first. The parse options must be the same for every document (they are per schema)."""
-
-    def __init__(self, max_entries: int, max_bytes: int):
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        # A larger document is parsed each time: a few of them must not push out all the others.
-        self.max_entry_bytes = max_bytes // 16
-        self.entries: OrderedDict[str, Entry] = OrderedDict()
-        self.bytes = 0
-        self.hits = 0
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def parse(self, text: str, **options) -> Entry:
-        entry = self.entries.get(text)
-        if entry is not None:
-            self.entries.move_to_end(text)
-            self.hits += 1
-            return entry
-        document = parse(text, **options)
-        entry = Entry(document, held_bytes(text, document))
-        if entry.size <= self.max_entry_bytes:
-            self._keep(text, entry)
-        return entry
-
-    def _keep(self, text: str, entry: Entry) -> None:
-        while self.entries and (
-            len(self.entries) >= self.max_entries or self.bytes + entry.size > self.max_bytes
-        ):
-            _, dropped = self.entries.popitem(last=False)
-            self.bytes -= dropped.size
-        self.entries[text] = entry
-        self.bytes += entry.size
-
-
-class CheckedDocuments(SchemaExtension):
-    """Parsing through the cache; validation with the limits first, the standard rules after."""
-
-    def __init__(self, cache: DocumentCache, limits: Limits):
-        self.cache = cache
-        self.limits = limits
-        self.entry: Entry | None = None
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        self.entry = self.cache.parse(context.query, **context.parse_options)
-        context.graphql_document = self.entry.document
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        entry = self.entry
-        errors: list[GraphQLError] = []
-        if not entry.valid:
-            schema = context.schema._schema
-            errors = self.limits.check(schema, entry.document) or validate_document(
-                schema, entry.document, context.validation_rules
-            )
-            entry.valid = not errors
-        context.pre_execution_errors = errors
-        yield

@@ -1,17 +1,20 @@
-"""Relay connections over keyset pages, top-level or nested under a parent."""
+"""Relay connections over keyset pages, top-level or nested under a parent (docs/api.md)."""
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from functools import cached_property
+from typing import Any, Generic, TypeVar, get_args
 
 import strawberry
 from sqlalchemy import FromClause, select
-from strawberry.types import Info
 
-from . import pagination
-from .context import Context
+from . import filtering, pagination
+from .arguments import After, Before, First, Last
+from .context import Ctx
+from .ordering import sort_keys
 from .pagination import Link, Page, PageArgs, SortKey
+from .relations import node_selections, prefetch
 
 T = TypeVar("T")
 
@@ -65,20 +68,28 @@ class Connection(Generic[T]):
 
 @dataclass(frozen=True)
 class Listing:
-    """What a connection lists: a table, how to make GraphQL objects of its rows, how to filter
-    and order it, and the GraphQL argument types that say so."""
+    """What a connection lists: the GraphQL type of its items (`strawberry.lazy`, so areas can
+    list each other's records), their table, how to order them, and the argument types of its
+    filter and order; the filter input declares what its fields match (`filtering`)."""
 
-    name: str
+    node: Any
     table: FromClause
-    build: Callable[[Any], Any]
-    where: Callable[[Any], Sequence[Any]] = lambda _filter: ()
     keys: Mapping[Enum, SortKey] = field(default_factory=dict)
     default: Enum | None = None
     filter_arg: Any = None
     order_arg: Any = None
 
+    @cached_property
+    def build(self) -> Callable[[Any], Any]:
+        """The item type's `from_row`, found once the areas are all imported."""
+        forward_ref, lazy = get_args(self.node)
+        return lazy.resolve_forward_ref(forward_ref).resolve_type().from_row
 
-def _window(info: Info[Context, None], listing: Listing, order, args: PageArgs):
+    def where(self, filter_: Any) -> filtering.Conditions:
+        return filtering.where(filter_, self.table)
+
+
+def _window(info: Ctx, listing: Listing, order, args: PageArgs):
     settings = info.context.settings
     return pagination.window(
         listing.table, order, args, settings.default_page_size, settings.max_page_size
@@ -86,7 +97,7 @@ def _window(info: Info[Context, None], listing: Listing, order, args: PageArgs):
 
 
 async def top_level(
-    info: Info[Context, None],
+    info: Ctx,
     listing: Listing,
     where: Sequence[Any],
     order: tuple[SortKey, ...],
@@ -100,7 +111,7 @@ async def top_level(
 
 
 async def nested(
-    info: Info[Context, None],
+    info: Ctx,
     listing: Listing,
     link: Link,
     parent_id: int,
@@ -120,3 +131,35 @@ async def nested(
     ).load(parent_id)
     counts = loaders.counts_by_parent(table, link, live, key)
     return Connection(page=page, count=lambda: counts.load(parent_id))
+
+
+def connection_field(listing: Listing, description: str, link: Link | None = None) -> Any:
+    """A connection field over `listing`: top-level, or the children of its object via `link`.
+
+    One function for every list of the graph, so they all take the same arguments.
+    """
+
+    async def resolve(
+        self,
+        info: Ctx,
+        filter: listing.filter_arg = None,
+        order_by: listing.order_arg = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[listing.node]:
+        order = sort_keys(order_by, listing.keys, listing.default)
+        args = PageArgs(first=first, after=after, last=last, before=before)
+        where = listing.where(filter)
+        if link is None:
+            connection = await top_level(info, listing, where, order, args)
+        else:
+            # Filter inputs are dataclasses: their repr tells two filters apart for the loaders.
+            key = (listing.table.name, link, repr(filter))
+            connection = await nested(info, listing, link, self.id, where, order, args, key)
+        selections = node_selections(info.selected_fields[0])
+        await prefetch(info.context.loaders, connection.page.items, selections)
+        return connection
+
+    return strawberry.field(resolver=resolve, description=description)

@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass, field
 
-from .config import Settings
+from strawberry.types import Info
+
+from server.config import Settings
+
 from .loaders import Loaders
 from .reader import Reader
 
@@ -15,3 +18,6 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reader)
+
+
+Ctx = Info[Context, None]

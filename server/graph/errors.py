@@ -1,7 +1,7 @@
 """Errors a client can cause and fix: shown with a code, never masked.
 
 Anything else raised while resolving is unexpected: clients see "Unexpected error." and the
-server logs it in full (see `server.schema`).
+server logs it in full (see `server.graph.schema`).
 """
 
 

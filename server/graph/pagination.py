@@ -229,6 +229,17 @@ class Link:
         return table.join(self.through, self.through.c[self.through_child] == table.c.id)
 
 
+def through(link_table: FromClause, child: str, parent: str) -> Link:
+    """Children reached through a link table, each (child, parent) pair once."""
+    pairs = (
+        select(link_table.c[child], link_table.c[parent])
+        .where(link_table.c.deleted_at.is_(None), link_table.c[parent].is_not(None))
+        .distinct()
+        .subquery()
+    )
+    return Link(parent=pairs.c[parent], through=pairs, through_child=child)
+
+
 async def fetch_pages_by_parent(
     reader: Reader,
     table: FromClause,

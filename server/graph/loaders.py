@@ -11,20 +11,13 @@ from collections.abc import Callable, Hashable, Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy import FromClause, Select, and_, select
+from sqlalchemy import FromClause, Select, select
 from strawberry.dataloader import DataLoader
-
-from store.registry import FEED, IDENTIFIER, SOURCE
 
 from .pagination import Link, SortKey, Window, count_by_parent, fetch_pages_by_parent
 from .reader import Reader
 
 Build = Callable[[Any], Any]
-IDENTIFIERS = select(IDENTIFIER)
-# A source a sync run wrote is shown with the publisher its feed declares (the seed's have none).
-SOURCES = select(SOURCE, FEED.c.publisher.label("feed_publisher")).select_from(
-    SOURCE.outerjoin(FEED, and_(FEED.c.slug == SOURCE.c.feed, SOURCE.c.run_id.is_not(None)))
-)
 
 
 class Loaders:
@@ -118,13 +111,8 @@ class Loaders:
             key, partial(count_by_parent, self.reader, table, link, where)
         )
 
-    def identifiers_by_entity(self, entity_type: str) -> DataLoader:
-        return self._by_entity(IDENTIFIERS, entity_type, "scheme")
-
-    def sources_by_entity(self, entity_type: str) -> DataLoader:
-        return self._by_entity(SOURCES, entity_type)
-
-    def _by_entity(self, query: Select, entity_type: str, *order: str) -> DataLoader:
+    def by_entity(self, query: Select, entity_type: str, *order: str) -> DataLoader:
+        """`<rows>_by_entity`: what `query` (identifiers, sources) holds about each record."""
         key = (query, entity_type)
         return self._made.get(key) or self._make(
             key, partial(self._of_entities, query, entity_type, order)

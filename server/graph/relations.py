@@ -10,45 +10,87 @@ still gets its relation through the loader.
 
 import asyncio
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
+from strawberry.types.base import StrawberryList, StrawberryOptional
+from strawberry.types.lazy_type import LazyType
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+from strawberry.types.union import StrawberryUnion
 from strawberry.utils.str_converters import to_camel_case
 
+from .joins import Build, Join, One
 from .loaders import Loaders
 
 _MISSING = object()
 _slots = itertools.count()
 
 
-@dataclass(frozen=True, eq=False)
+def _builder(returns: Any, join: Join) -> Build:
+    """How to make the field's objects from rows: the `from_row` of its GraphQL type (of the
+    member read from the join's table, for a union); rows as they are for plain types."""
+    while isinstance(returns, StrawberryOptional | StrawberryList):
+        returns = returns.of_type
+    if isinstance(returns, LazyType):
+        returns = returns.resolve_type()
+    if isinstance(returns, StrawberryUnion):
+        returns = next(t for t in returns.types if t.table is join.table)
+    return getattr(returns, "from_row", lambda row: row)
+
+
+@dataclass(eq=False)
 class Relation:
-    """`loader(loaders, record)` keyed by the record's `key` attribute; kept in `slot`."""
+    """A field's `join`, loaded by the record's `join.attribute` and kept in `slot`."""
 
-    loader: Callable[[Loaders, Any], DataLoader]
-    key: str
+    join: Join
     slot: str
+    _build: Build | None = None
+
+    def bind(self, returns: Any) -> "Relation":
+        """Learns from the field's resolved GraphQL type what to make of the rows."""
+        if self._build is None:
+            self._build = _builder(returns, self.join)
+        return self
+
+    def loader(self, loaders: Loaders, record: Any) -> Any:
+        return self.join.loader(loaders, record, self._build)
 
 
-def relation(
-    returns: Any, description: str, loader: Callable[[Loaders, Any], DataLoader], key: str = "id"
-) -> Any:
-    """A field following a relation: `returns` is its GraphQL type (forward refs allowed)."""
-    found = Relation(loader, key, f"_relation_{next(_slots)}")
+def relation(returns: Any, description: str, join: Join) -> Any:
+    """A field following `join`: `returns` is its GraphQL type (forward refs allowed)."""
+    found = Relation(join, f"_relation_{next(_slots)}")
+    key = join.attribute
 
     def resolve(self, info: strawberry.Info) -> Any:
         kept = self.__dict__.get(found.slot, _MISSING)
         if kept is not _MISSING:
             return kept
-        value = getattr(self, found.key)
-        return None if value is None else found.loader(info.context.loaders, self).load(value)
+        value = getattr(self, key)
+        if value is None:
+            return None
+        loader = found.bind(info.return_type).loader(info.context.loaders, self)
+        return loader.load(value)
 
     resolve.relation = found
+    return strawberry.field(resolver=resolve, graphql_type=returns, description=description)
+
+
+def either(returns: Any, description: str, *joins: One) -> Any:
+    """A field naming one record of several tables (a union): the first of `joins` whose key
+    the object holds. Not prefetched: an answer holds few of them."""
+    builds: list[Build | None] = [None] * len(joins)
+
+    def resolve(self, info: strawberry.Info) -> Any:
+        for i, join in enumerate(joins):
+            value = getattr(self, join.key)
+            if value is not None:
+                build = builds[i] = builds[i] or _builder(info.return_type, join)
+                return join.loader(info.context.loaders, self, build).load(value)
+        return None
+
     return strawberry.field(resolver=resolve, graphql_type=returns, description=description)
 
 
@@ -57,11 +99,12 @@ def relations_of(cls: type) -> dict[str, Relation]:
     """The relation fields of a GraphQL type, by GraphQL name (none for plain rows)."""
     found = {}
     definition = getattr(cls, "__strawberry_definition__", None)
-    for field in definition.fields if definition else ():
-        resolver = field.base_resolver
+    for declared in definition.fields if definition else ():
+        resolver = declared.base_resolver
         relation_ = getattr(resolver.wrapped_func, "relation", None) if resolver else None
         if relation_ is not None:
-            found[field.graphql_name or to_camel_case(field.python_name)] = relation_
+            name = declared.graphql_name or to_camel_case(declared.python_name)
+            found[name] = relation_.bind(declared.type)
     return found
 
 
@@ -109,11 +152,12 @@ async def prefetch(loaders: Loaders, records: Sequence[Any], selections: list[An
 
 
 async def _follow(loaders: Loaders, relation_: Relation, records: Sequence[Any], below) -> None:
-    keyed = [r for r in records if getattr(r, relation_.key) is not None]
+    key = relation_.join.attribute
+    keyed = [r for r in records if getattr(r, key) is not None]
     loader = relation_.loader(loaders, records[0])
     # One awaited future after another rather than `load_many`'s gather: the futures of one
     # batch complete together, and awaiting a done future costs nothing.
-    futures = [loader.load(getattr(r, relation_.key)) for r in keyed]
+    futures = [loader.load(getattr(r, key)) for r in keyed]
     values = [await future for future in futures]
     for record in records:
         record.__dict__[relation_.slot] = None

@@ -1,0 +1,1 @@
+"""Events, their participants and whom they acted for (docs/domain.md)."""

@@ -1,0 +1,1 @@
+"""Alliances, their members and the periods of membership (docs/domain.md)."""

@@ -1,0 +1,1 @@
+"""Organisations: companies, agencies and offices, at home in a member (docs/domain.md)."""

@@ -1,0 +1,1 @@
+"""Partnerships between members or organisations, and their parties (docs/domain.md)."""

@@ -1,0 +1,1 @@
+"""People and the posts they hold in organisations or for members (docs/domain.md)."""
