@@ -1,4 +1,5 @@
-"""Relations between records, declared once, loaded in batches, and prefetched by lookahead.
+"""Relation fields: each follows a join its area declares (`joins`), loads in batches, and is
+prefetched by lookahead. What the rows become is read from the field's own GraphQL type.
 
 A relation field is resolved through a request's DataLoader. Awaiting a loader costs graphql-core
 and asyncio far more per object than reading an attribute (bench/), and a nested page holds
