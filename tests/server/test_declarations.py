@@ -64,3 +64,15 @@ def test_a_relation_is_readable_as_its_declaration():
     assert found["posts"].join == joins.many(POST, "member_id")
     assert found["parent"].join == joins.one(MEMBER, "parent_id")
     assert found["constituents"].join == joins.many(MEMBER, "parent_id", "sort_key")
+
+
+def test_a_listing_reads_the_table_its_type_is_read_from():
+    from server.graph.events.listing import EVENTS
+    from server.graph.members.listing import ALLIANCES, MEMBERS
+    from server.graph.organisations.listing import ORGANISATIONS
+    from server.graph.partnerships.listing import PARTNERSHIPS
+    from server.graph.people.listing import PEOPLE
+
+    build_schema(Settings())  # every area imported, so the lazy types resolve
+    for listing in (ALLIANCES, MEMBERS, ORGANISATIONS, PEOPLE, PARTNERSHIPS, EVENTS):
+        assert listing.build.__self__.table is listing.table, listing.table.name
