@@ -16,39 +16,9 @@ from store import feeds, seed, tables
 from store.registry import FEED, ISSUE, MEMBER, RUN
 from store.tables import utcnow
 from sync import config, leases, runs
+from tests.factories import document, member, organisation
 
 from .feedserver import FeedServer, drip, respond, sequence
-
-
-def member(item_id: str, name: str, **data) -> dict:
-    return {
-        "type": "member",
-        "id": item_id,
-        "updated_at": "2026-11-20T10:00:00Z",
-        "data": {
-            "kind": "city",
-            "country": "DE",
-            "names": [{"value": name, "lang": "de", "kind": "official"}],
-            **data,
-        },
-    }
-
-
-def document(
-    *items: dict, complete: bool = True, cursor: str = "c1", next_page: str | None = None
-) -> bytes:
-    return json.dumps(
-        {
-            "format": "alliance-feed/1",
-            "publisher": {"id": "test", "name": "Test"},
-            "generated_at": "2026-11-25T08:00:00Z",
-            "complete": complete,
-            "cursor": cursor,
-            "next": next_page,
-            "items": list(items),
-        }
-    ).encode()
-
 
 CITIES = document(*(member(f"c{i}", f"Stadt {i}") for i in range(10)))
 
@@ -402,20 +372,6 @@ async def test_a_feed_allowed_private_addresses_reaches_metadata_only_when_told_
 
 
 # ---- references that wait, and what a run is judged on ------------------------------------------
-
-
-def organisation(item_id: str, home: str, name: str | None = None) -> dict:
-    """An organisation of the member `home` (an item id of the feed, or `slug:...`)."""
-    return {
-        "type": "organisation",
-        "id": item_id,
-        "updated_at": "2026-11-20T10:00:00Z",
-        "data": {
-            "kind": "company",
-            "member": home,
-            "names": [{"value": name or f"Firma {item_id}", "lang": "de", "kind": "official"}],
-        },
-    }
 
 
 async def test_a_record_swept_by_a_snapshot_comes_back_when_the_feed_lists_it_again(
