@@ -1,7 +1,7 @@
 """Benchmark: a page of members with their organisations, posts and persons, over real HTTP.
 
 Makes a fresh database (PostgreSQL by default, `--sqlite` for a temporary SQLite file), fills it
-with `store.synthetic`, starts `alliance serve` as its own process, and drives it from a second
+with `tests/synthetic.py`, starts `alliance serve` as its own process, and drives it from a second
 process (`bench/load.py`) at fixed concurrency. Prints one table (and saves it as JSON under
 `bench/results/`): throughput, latency, SQL statements per request and cost per object for the
 nested query and a few variants. Everything it starts it stops, by process id; the database it
@@ -26,10 +26,10 @@ import httpx
 import repo_path  # noqa: F401  (bench/ is on the path when run; this puts the repository there)
 from scratch_db import create_postgres, drop_postgres
 
-from store import migrate, synthetic
+from store import migrate
 from store.config import StoreSettings
 from store.db import create_engine
-from tests import processes
+from tests import processes, synthetic
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
