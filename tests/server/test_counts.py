@@ -1,4 +1,4 @@
-"""Counts grouped by a field, matching the lists they summarise (server/aggregates.py).
+"""Counts grouped by a field, matching the lists they summarise (docs/api.md, "Counts").
 
 Each count is asked in the same request as the list it counts, with the same filter, and must
 equal what the list holds group by group: a dashboard's numbers match the list it links to.

@@ -264,7 +264,8 @@ async def test_a_run_that_loses_its_lease_mid_run_commits_nothing(database, serv
     # when
     outcome = await runs.run(database.engine, "cities", client, owner="me")
 
-    # then: the run failed, saying why, and wrote no record
+    # then: the run failed, saying why, and wrote no record ("every commit of the run checks
+    # it, so a run that lost its lease can never write": docs/feeds.md, "What a run guarantees")
     assert outcome.status == "failed" and "passed to another worker" in outcome.error
     row = await run_row(database, outcome.run_id)
     assert (row.status, row.created, row.updated, row.deleted) == ("failed", 0, 0, 0)
