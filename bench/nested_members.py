@@ -1,7 +1,7 @@
 """Benchmark: a page of members with their organisations, posts and persons, over real HTTP.
 
 Makes a fresh database (PostgreSQL by default, `--sqlite` for a temporary SQLite file), fills it
-with `store.synthetic`, starts `alliance serve` as its own process, and drives it from a second
+with `tests/synthetic.py`, starts `alliance serve` as its own process, and drives it from a second
 process (`bench/load.py`) at fixed concurrency. Prints one table (and saves it as JSON under
 `bench/results/`): throughput, latency, SQL statements per request and cost per object for the
 nested query and a few variants. Everything it starts it stops, by process id; the database it
@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from scratch_db import create_postgres, drop_postgres  # bench/ is on the path when run
+import repo_path  # noqa: F401  (bench/ is on the path when run; this puts the repository there)
+from scratch_db import create_postgres, drop_postgres
 
-from store import migrate, synthetic
+from store import migrate
 from store.config import StoreSettings
 from store.db import create_engine
+from tests import processes, synthetic
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -112,13 +113,7 @@ async def migrate_and_fill(url: str, members: int) -> None:
 # --- the server ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(url: str, port: int, log_path: Path) -> subprocess.Popen:
+def server_env(url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -126,46 +121,18 @@ def start_server(url: str, port: int, log_path: Path) -> subprocess.Popen:
         "ALLIANCE_LOG_FORMAT": "json",
     }
     env.pop("ALLIANCE_DATABASE_URL", None)
-    with open(log_path, "wb") as log:
-        # A session of its own: a Ctrl-C at the terminal reaches only us, and we stop it cleanly.
-        return subprocess.Popen(
-            [str(BIN / "alliance"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    return env
 
 
-def tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def wait_ready(server: subprocess.Popen, base: str, log_path: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with {server.returncode}:\n{tail(log_path)}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"the server was not ready within {timeout:.0f} s:\n{tail(log_path)}")
-
-
-def stop(process: subprocess.Popen, timeout: float = 10) -> None:
-    """SIGTERM to the pid, SIGKILL if it has not exited after `timeout` seconds."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
+async def start_server(url: str, log_path: Path) -> processes.HubProcess:
+    """`alliance serve` in a session of its own: a Ctrl-C at the terminal reaches only us, and
+    we stop it cleanly, by its pid."""
     try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout)
+        return await processes.serve(
+            [], env=server_env(url), cwd=ROOT, log_path=log_path, session=True
+        )
+    except processes.ProcessError as exc:
+        raise SystemExit(str(exc)[-4000:]) from None
 
 
 def counter_sum(metrics: str, name: str) -> float:
@@ -345,7 +312,7 @@ def profile(base: str, server_pid: int, query: str, args) -> None:
             timeout=args.profile + 30,
         )
     finally:
-        stop(load)
+        processes.stop(load)
     if spy.returncode != 0:
         print(f"py-spy failed: {spy.stderr[-1000:]}", file=sys.stderr)
         return
@@ -433,19 +400,17 @@ def main() -> None:
             f"in {time.perf_counter() - started:.1f} s"
         )
 
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start_server(url, port, log_path)
-        wait_ready(server, base, log_path)
+        server = asyncio.run(start_server(url, log_path))
+        base = server.base_url
         print(
-            f"server pid {server.pid} on {base}, log in {log_path.relative_to(ROOT)}; "
+            f"server pid {server.process.pid} on {base}, log in {log_path.relative_to(ROOT)}; "
             f"{args.concurrency} connections, {args.warmup:g} s warm-up + {args.duration:g} s "
             f"per variant"
         )
 
         rows = []
         for variant in variants(args.page):
-            rows.append(row := measure(base, server.pid, variant, args))
+            rows.append(row := measure(base, server.process.pid, variant, args))
             print(
                 f"  {variant.name}: {row['rps']} req/s, p50 {row['p50_ms']} ms; "
                 f"CPU (100% = a core): server {row['server_cpu_pct']}%, "
@@ -485,14 +450,14 @@ def main() -> None:
         print(f"\nsaved {saved.relative_to(ROOT)}")
 
         if args.profile:
-            profile(base, server.pid, variants(args.page)[0].query, args)
+            profile(base, server.process.pid, variants(args.page)[0].query, args)
 
         failed = [row["variant"] for row in rows if row["non_200"] or row["with_errors"]]
         if failed:
             raise SystemExit(f"non-200 answers or GraphQL errors in: {', '.join(failed)}")
     finally:
         if server is not None:
-            stop(server)
+            server.stop()
         if args.keep and url:
             print(f"kept the database: {url}")
         elif pg_name:

@@ -34,7 +34,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from scratch_db import create_postgres, drop_postgres  # bench/ is on the path when run
+import repo_path  # noqa: F401  (bench/ is on the path when run; this puts the repository there)
+from scratch_db import create_postgres, drop_postgres
+
+from tests import processes
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -653,17 +656,10 @@ def start_feed_server(folder: Path, feed: Path) -> tuple[subprocess.Popen, int, 
 RUNNING: set[subprocess.Popen] = set()
 
 
-def stop(process: subprocess.Popen, timeout: float = 10) -> None:
-    """SIGTERM to the pid, SIGKILL if it has not exited after `timeout` seconds."""
+def stop(process: subprocess.Popen) -> None:
+    """Stop a process this script started, by its pid (`tests/processes.py`)."""
     RUNNING.discard(process)
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout)
+    processes.stop(process)
 
 
 def peak_rss_kib(pid: int) -> int | None:

@@ -35,6 +35,7 @@ from store.registry import ALLIANCE as ALLIANCES
 from store.registry import FEED, FEED_ITEM, IDENTIFIER, MEMBER, PERIOD, RUN, SOURCE
 from store.tables import as_utc, utcnow
 from sync import config, leases, runs
+from tests import factories
 from tests.conftest import ON_POSTGRES
 from tests.sync.feedserver import FeedServer, Request, Writer, respond, sequence
 
@@ -47,32 +48,9 @@ STOP_TIMEOUT = 10.0
 # ---- feeds ------------------------------------------------------------------------------------
 
 
-def member(prefix: str, i: int) -> dict:
-    """A city of the feed `prefix`; names (and so slugs) differ from every other feed's."""
-    return {
-        "type": "member",
-        "id": f"{prefix}-{i}",
-        "updated_at": "2026-11-20T10:00:00Z",
-        "data": {
-            "kind": "city",
-            "country": "DE",
-            "names": [{"value": f"{prefix.title()} Stadt {i}", "lang": "de", "kind": "official"}],
-        },
-    }
-
-
 def document(prefix: str, count: int) -> bytes:
-    return json.dumps(
-        {
-            "format": "alliance-feed/1",
-            "publisher": {"id": prefix, "name": prefix.title()},
-            "generated_at": "2026-11-25T08:00:00Z",
-            "complete": True,
-            "cursor": "c1",
-            "next": None,
-            "items": [member(prefix, i) for i in range(count)],
-        }
-    ).encode()
+    """A complete feed `prefix` of `count` cities."""
+    return factories.document(*factories.cities(prefix, count), publisher=prefix)
 
 
 def slowly(body: bytes, delay: float, answered: list[float]):

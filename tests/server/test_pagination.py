@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import insert
 
-from store import synthetic
 from store.registry import MEMBER
+from tests import synthetic
 
 from .conftest import Client
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from store import synthetic
+from tests import synthetic
 
 from .conftest import Client
 

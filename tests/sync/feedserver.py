@@ -169,6 +169,16 @@ def sequence(*handlers: Handler) -> Handler:
     return handler
 
 
+def late(delay: float, then: Handler) -> Handler:
+    """`then`, after `delay` seconds: whoever asked is certainly waiting meanwhile."""
+
+    async def handler(request: Request, writer: Writer) -> None:
+        await asyncio.sleep(delay)
+        await then(request, writer)
+
+    return handler
+
+
 def redirect(location: str, status: int = 302) -> Handler:
     return respond(status, b"", {"Location": location})
 

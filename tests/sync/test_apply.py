@@ -10,26 +10,20 @@ from store.registry import FEED
 from sync import config
 from sync.apply import Applier, content_hash, slugify
 from sync.items import Item, ItemError
+from tests import factories
 
 T0 = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
 
 
-def member(item_id="kl", name="Kaiserslautern", **data) -> Item:
-    body = {
-        "kind": "city",
-        "country": "DE",
-        "names": [{"value": name, "lang": "de", "kind": "official"}],
-    }
-    return Item("member", item_id, {**body, **data}, updated_at=data.pop("at", T0))
+def member(item_id="kl", name="Kaiserslautern", *, at: dt.datetime = T0, **data) -> Item:
+    """The city as the applier gets it from a feed, its item updated `at`."""
+    return factories.item(factories.member(item_id, name, updated_at=at, **data))
 
 
 def organisation(item_id="wfk", home="kl", **data) -> Item:
-    body = {
-        "kind": "economic_development_agency",
-        "member": home,
-        "names": [{"value": "WFK", "lang": "de", "kind": "short"}],
-    }
-    return Item("organisation", item_id, {**body, **data}, updated_at=T0)
+    """WFK, an agency of the member `home`."""
+    kind = "economic_development_agency"
+    return factories.item(factories.organisation(item_id, home, "WFK", kind=kind, **data))
 
 
 class Hub:

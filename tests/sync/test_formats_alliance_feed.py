@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from sync.errors import FeedFormatError
 from sync.formats import _check, alliance_feed, csv, parser_for, popolo
 from sync.items import Item, ItemError
+from tests.factories import member
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FEED = FIXTURES / "kaiserslautern.alliance-feed.json"
@@ -30,11 +31,6 @@ def read(body: bytes) -> tuple[list[Item], list[ItemError], alliance_feed.Allian
 def feed(*items, **envelope) -> bytes:
     document = {"format": "alliance-feed/1", **envelope, "items": list(items)}
     return json.dumps(document, ensure_ascii=False).encode()
-
-
-def member(item_id="kl", **data) -> dict:
-    body = {"kind": "city", "country": "DE", "name": "Kaiserslautern", **data}
-    return {"type": "member", "id": item_id, "updated_at": T, "data": body}
 
 
 def only_error(*items) -> ItemError:
@@ -114,6 +110,7 @@ def test_the_schema_vocabularies_are_the_stores():
 
 SAMPLES = [
     member(),
+    {**member(), "data": {"kind": "city", "country": "DE", "name": "Kaiserslautern"}},
     member(names=[{"value": "凯泽斯劳滕", "lang": "zh-Hans", "kind": "official"}]),
     member(**{"x-note": "extension"}),
     member(kind="town"),
@@ -489,7 +486,7 @@ def test_utf16_is_refused():
 
 
 def test_latin1_is_refused_at_the_first_bad_byte():
-    body = feed(member(name="Wirtschaftsförderung")).decode().encode("latin-1")
+    body = feed(member("kl", "Wirtschaftsförderung")).decode().encode("latin-1")
     message = fatal(body)
     offset = body.index("ö".encode("latin-1"))
     assert message.startswith(f"not UTF-8 at byte {offset} (line 1, column {offset + 1})")
@@ -574,7 +571,7 @@ def _in_last_item(body: bytes, old: bytes, new: bytes) -> bytes:
     ids=["truncated", "malformed", "latin-1"],
 )
 def test_a_body_broken_near_its_end_fails_before_any_item(cut):
-    body = cut(feed(*(member(f"c{n}", name=f"Stadt c{n} Ü") for n in range(3000))))
+    body = cut(feed(*(member(f"c{n}", f"Stadt c{n} Ü") for n in range(3000))))
     entries = iter(alliance_feed.parse(io.BytesIO(body)))
     with pytest.raises(FeedFormatError):
         next(entries)

@@ -3,52 +3,23 @@ of docs/feeds.md ("What a run guarantees"), fault by fault, and the run record e
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import time
 
 import httpx
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from server import demo
 from store import feeds, seed, tables
 from store.registry import FEED, ISSUE, MEMBER, RUN
-from store.tables import utcnow
+from store.tables import as_utc, utcnow
 from sync import config, leases, runs
+from tests.factories import document, member, organisation
 
-from .feedserver import FeedServer, drip, respond, sequence
-
-
-def member(item_id: str, name: str, **data) -> dict:
-    return {
-        "type": "member",
-        "id": item_id,
-        "updated_at": "2026-11-20T10:00:00Z",
-        "data": {
-            "kind": "city",
-            "country": "DE",
-            "names": [{"value": name, "lang": "de", "kind": "official"}],
-            **data,
-        },
-    }
-
-
-def document(
-    *items: dict, complete: bool = True, cursor: str = "c1", next_page: str | None = None
-) -> bytes:
-    return json.dumps(
-        {
-            "format": "alliance-feed/1",
-            "publisher": {"id": "test", "name": "Test"},
-            "generated_at": "2026-11-25T08:00:00Z",
-            "complete": complete,
-            "cursor": cursor,
-            "next": next_page,
-            "items": list(items),
-        }
-    ).encode()
-
+from .feedserver import FeedServer, drip, late, respond, sequence
 
 CITIES = document(*(member(f"c{i}", f"Stadt {i}") for i in range(10)))
 
@@ -85,6 +56,28 @@ async def members(database) -> int:
 async def feed_row(database, slug):
     async with database.engine.connect() as connection:
         return (await connection.execute(select(FEED).where(FEED.c.slug == slug))).one()
+
+
+async def rows(database, statement) -> list:
+    async with database.engine.connect() as connection:
+        return (await connection.execute(statement)).all()
+
+
+def taken_over(database, body: bytes):
+    """Answers `body`, once another worker ("other") has taken the feed's lease."""
+
+    async def handler(request, writer) -> None:
+        async with database.engine.begin() as connection:
+            await connection.execute(
+                update(FEED).values(
+                    lease_owner="other",
+                    lease_epoch=FEED.c.lease_epoch + 1,
+                    lease_until=utcnow() + leases.TTL,
+                )
+            )
+        await respond(200, body)(request, writer)
+
+    return handler
 
 
 async def run_row(database, run_id):
@@ -227,26 +220,61 @@ async def test_oversize_body_is_refused(database, server, client):
 
 
 async def test_one_run_per_feed_at_a_time(database, server, client):
-    server.route("/feed", respond(200, CITIES))
+    # given: a feed that answers after a second, so four runs started together are all under
+    # way while the first of them waits for its answer
+    server.route("/feed", late(1.0, respond(200, CITIES)))
     await add_feed(database, server)
+
+    # when: four workers run it at once
     outcomes = await asyncio.gather(
         *(runs.run(database.engine, "cities", client, owner=f"w{i}") for i in range(4))
     )
-    statuses = sorted(o.status for o in outcomes)
-    assert statuses.count("succeeded") >= 1
-    assert set(statuses) <= {"succeeded", "skipped_locked"}
-    assert await members(database) == 10  # no duplicate rows
+
+    # then: every run went ahead or was skipped, naming who held the lease
+    async with database.engine.connect() as connection:
+        recorded = (await connection.execute(select(RUN).order_by(RUN.c.started_at))).all()
+    assert sorted(o.run_id for o in outcomes) == sorted(r.id for r in recorded)
+    ran = [r for r in recorded if r.status != "skipped_locked"]
+    skipped = [r for r in recorded if r.status == "skipped_locked"]
+    assert ran and {r.status for r in ran} == {"succeeded"}, recorded
+    assert all(r.error.startswith("held by w") for r in skipped), [r.error for r in skipped]
+
+    # and: the runs that went ahead ran one after another, each under an epoch of its own,
+    # only they fetched, and the records were written once
+    for earlier, later in itertools.pairwise(ran):
+        assert as_utc(earlier.finished_at) <= as_utc(later.started_at), (earlier, later)
+        assert earlier.lease_epoch < later.lease_epoch
+    assert server.count("/feed") == len(ran)
+    assert sum(r.created for r in ran) == 10 and await members(database) == 10
 
 
-async def test_a_run_that_lost_its_lease_cannot_commit(database, server, client):
+async def test_a_run_that_loses_its_lease_mid_run_commits_nothing(database, server, client):
+    # given: a feed applied once; its next answer renames every city, and while that run
+    # waits for it another worker takes the feed's lease over (as when a run stalls past
+    # `lease_until`)
+    renamed = document(*(member(f"c{i}", f"Neustadt {i}") for i in range(10)), cursor="c2")
+    server.route("/feed", sequence(respond(200, CITIES), taken_over(database, renamed)))
     await add_feed(database, server)
-    feed_id = await scalar(database, select(FEED.c.id))
-    epoch = await leases.claim(database.engine, feed_id, "me")
-    async with database.engine.begin() as connection:  # another worker takes over
-        await connection.execute(FEED.update().values(lease_owner="other", lease_epoch=epoch + 1))
-    with pytest.raises(leases.LeaseLost):
-        async with database.engine.begin() as connection:
-            await leases.hold(connection, feed_id, "me", epoch)
+    assert (await runs.run(database.engine, "cities", client)).status == "succeeded"
+    names = select(tables.Member.name).order_by(tables.Member.name)
+    before = await rows(database, names)
+    succeeded = {"feed": "cities", "status": "succeeded"}
+    counted = REGISTRY.get_sample_value("alliance_sync_runs_total", succeeded)
+
+    # when
+    outcome = await runs.run(database.engine, "cities", client, owner="me")
+
+    # then: the run failed, saying why, and wrote no record ("every commit of the run checks
+    # it, so a run that lost its lease can never write": docs/feeds.md, "What a run guarantees")
+    assert outcome.status == "failed" and "passed to another worker" in outcome.error
+    row = await run_row(database, outcome.run_id)
+    assert (row.status, row.created, row.updated, row.deleted) == ("failed", 0, 0, 0)
+    assert await rows(database, names) == before
+    assert REGISTRY.get_sample_value("alliance_sync_runs_total", succeeded) == counted
+
+    # and: the feed is where the first run left it, and the lease stays with its new holder
+    feed = await feed_row(database, "cities")
+    assert (feed.cursor, feed.lease_owner, feed.lease_epoch) == ("c1", "other", row.lease_epoch + 1)
 
 
 async def test_the_reaper_marks_runs_of_dead_processes_abandoned(database, server):
@@ -402,20 +430,6 @@ async def test_a_feed_allowed_private_addresses_reaches_metadata_only_when_told_
 
 
 # ---- references that wait, and what a run is judged on ------------------------------------------
-
-
-def organisation(item_id: str, home: str, name: str | None = None) -> dict:
-    """An organisation of the member `home` (an item id of the feed, or `slug:...`)."""
-    return {
-        "type": "organisation",
-        "id": item_id,
-        "updated_at": "2026-11-20T10:00:00Z",
-        "data": {
-            "kind": "company",
-            "member": home,
-            "names": [{"value": name or f"Firma {item_id}", "lang": "de", "kind": "official"}],
-        },
-    }
 
 
 async def test_a_record_swept_by_a_snapshot_comes_back_when_the_feed_lists_it_again(

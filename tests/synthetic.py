@@ -1,4 +1,4 @@
-"""A synthetic alliance of any size, for benchmarks and scale tests.
+"""A synthetic alliance of any size, for the benchmarks and the scale tests (not shipped).
 
 Each member gets `organisations` organisations; each organisation a person holding one post
 there; members pair up in partnerships and meet at events, so every relation of the graph has
@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from . import names, tables
+from store import names
+from store.registry import (
+    ALLIANCE,
+    EVENT,
+    MEMBER,
+    ORGANISATION,
+    PARTICIPANT,
+    PARTNERSHIP,
+    PARTY,
+    PERIOD,
+    PERSON,
+    POST,
+)
 
 
 @dataclass
@@ -38,26 +50,11 @@ async def fill(
     engine: AsyncEngine, members: int, organisations: int = 5, prefix: str = "syn"
 ) -> Synthetic:
     """Add an alliance `<prefix>` with `members` members and their graph, in one transaction."""
-    t = {
-        cls.__name__: cls.__table__
-        for cls in (
-            tables.Alliance,
-            tables.Member,
-            tables.MembershipPeriod,
-            tables.Organisation,
-            tables.Person,
-            tables.Post,
-            tables.Partnership,
-            tables.PartnershipParty,
-            tables.Event,
-            tables.EventParticipant,
-        )
-    }
     async with engine.begin() as conn:
-        [alliance_id] = await _insert(conn, t["Alliance"], [_named(prefix, f"{prefix} alliance")])
+        [alliance_id] = await _insert(conn, ALLIANCE, [_named(prefix, f"{prefix} alliance")])
         member_ids = await _insert(
             conn,
-            t["Member"],
+            MEMBER,
             [
                 {
                     **_named(f"{prefix}-m{i}", f"Member {i:05d}", "de"),
@@ -70,7 +67,7 @@ async def fill(
         )
         await _insert(
             conn,
-            t["MembershipPeriod"],
+            PERIOD,
             [
                 {
                     "member_id": m,
@@ -83,7 +80,7 @@ async def fill(
         )
         organisation_ids = await _insert(
             conn,
-            t["Organisation"],
+            ORGANISATION,
             [
                 {
                     **_named(f"{prefix}-m{i}-o{j}", f"Organisation {i:05d}-{j}", "de"),
@@ -97,12 +94,12 @@ async def fill(
         )
         person_ids = await _insert(
             conn,
-            t["Person"],
+            PERSON,
             [_named(f"{prefix}-p{k}", f"Person {k:06d}") for k in range(len(organisation_ids))],
         )
         await _insert(
             conn,
-            t["Post"],
+            POST,
             [
                 {
                     "person_id": p,
@@ -118,7 +115,7 @@ async def fill(
         )  # an odd one out stays single
         partnership_ids = await _insert(
             conn,
-            t["Partnership"],
+            PARTNERSHIP,
             [
                 {
                     "slug": f"{prefix}-partnership-{k}",
@@ -132,7 +129,7 @@ async def fill(
         )
         await _insert(
             conn,
-            t["PartnershipParty"],
+            PARTY,
             [
                 {"partnership_id": pid, "member_id": m, "role": "party"}
                 for pid, pair in zip(partnership_ids, pairs, strict=True)
@@ -141,7 +138,7 @@ async def fill(
         )
         event_ids = await _insert(
             conn,
-            t["Event"],
+            EVENT,
             [
                 {
                     "slug": f"{prefix}-event-{k}",
@@ -156,7 +153,7 @@ async def fill(
         )
         await _insert(
             conn,
-            t["EventParticipant"],
+            PARTICIPANT,
             [
                 {"event_id": eid, "member_id": m, "role": "delegation"}
                 for eid, pair in zip(event_ids, pairs, strict=True)
