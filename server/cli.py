@@ -92,8 +92,8 @@ def serve(
     """Serve GraphQL at /graphql and GraphiQL at /, and run the feed scheduler."""
     import uvicorn
 
-    from .app import create_app
-    from .logs import setup
+    from .web.app import create_app
+    from .web.logs import setup
 
     settings = _settings(host=host, port=port)
     if not scheduler:
@@ -527,8 +527,8 @@ def list_runs(
 @app.command()
 def worker() -> None:
     """Run the feed scheduler without HTTP (scaled deployments: API replicas run without it)."""
-    from .logs import setup
-    from .scheduling import run_worker
+    from .web.logs import setup
+    from .web.scheduling import run_worker
 
     settings = _settings()
     setup(settings.log_format)

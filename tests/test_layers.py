@@ -33,5 +33,5 @@ def test_package_imports_only_downwards(package):
 
 def test_the_check_sees_a_violation(tmp_path):
     module = tmp_path / "bad.py"
-    module.write_text("from server.app import create_app\nimport sync.fetch\n")
+    module.write_text("from server.web.app import create_app\nimport sync.fetch\n")
     assert _imports(module) == {"server", "sync"}

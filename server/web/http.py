@@ -18,9 +18,10 @@ from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from server.context import Context
+from server.reader import Reader
+
 from . import metrics
-from .context import Context
-from .reader import Reader
 
 log = logging.getLogger("alliance.http")
 
