@@ -13,8 +13,8 @@ COPY server /src/server
 RUN pip install /src && rm -rf /src
 
 # GraphiQL's files (npm tarballs checked against pinned hashes) go into the installed package,
-# where server.graphiql looks for them. Run from / so that `server` is the installed one.
-RUN cd / && python -m server.graphiql_assets fetch
+# where server.web.graphiql looks for them. Run from / so that `server` is the installed one.
+RUN cd / && python -m server.web.graphiql_assets fetch
 
 RUN useradd --system --create-home --home-dir /app --uid 10001 alliance
 USER alliance

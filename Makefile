@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-ASSETS := server/static/graphiql/.complete
+ASSETS := server/web/static/graphiql/.complete
 
 .PHONY: run test schema bench clean
 
@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 
 # GraphiQL's files come from the npm registry, checked against pinned hashes.
 # Without them the hub still serves /graphql and / explains what is missing.
-$(ASSETS): $(STAMP) server/graphiql_assets.py
-	$(BIN)/python -m server.graphiql_assets fetch || echo "warning: GraphiQL assets not installed; / will say so"
+$(ASSETS): $(STAMP) server/web/graphiql_assets.py
+	$(BIN)/python -m server.web.graphiql_assets fetch || echo "warning: GraphiQL assets not installed; / will say so"
 
 run: $(STAMP) $(ASSETS)
 	$(BIN)/alliance serve --demo
@@ -31,4 +31,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/nested_members.py
 
 clean:
-	rm -rf $(VENV) server/static/graphiql
+	rm -rf $(VENV) server/web/static/graphiql

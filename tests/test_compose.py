@@ -88,6 +88,6 @@ def test_dockerfile_runs_the_alliance_console_script():
 def test_dockerfile_installs_the_project_and_graphiql_and_drops_root():
     runs = " ".join(_dockerfile_instructions("RUN"))
     assert re.search(r"pip install (\.|/src)\b", runs)
-    assert "python -m server.graphiql_assets fetch" in runs
+    assert "python -m server.web.graphiql_assets fetch" in runs
     (user,) = _dockerfile_instructions("USER")
     assert user.strip() not in {"root", "0"}

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import httpx
 
-from server import graphiql_assets
+from server.web import graphiql_assets
 from store import migrate
 
 from .server_process import clean_env

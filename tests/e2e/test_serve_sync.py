@@ -17,8 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from server import demo
 from server.config import Settings
+from server.web import demo
 from store.db import create_engine
 from store.registry import FEED, RUN
 from tests.sync.feedserver import FeedServer, respond

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from server import graphiql, graphiql_assets
+from server.web import graphiql, graphiql_assets
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -142,7 +142,7 @@ async def test_missing_assets_answer_503_with_how_to_install(missing):
     assert response.headers["content-type"].startswith("text/html")
     assert "not installed" in response.text
     assert "make run" in response.text
-    assert ".venv/bin/python -m server.graphiql_assets fetch" in response.text
+    assert ".venv/bin/python -m server.web.graphiql_assets fetch" in response.text
     assert "/graphql" in response.text and "POST" in response.text
     assert response.headers["content-security-policy"] == CSP
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from server import graphiql_assets
-from server.graphiql_assets import MARKER, AssetError, Package
+from server.web import graphiql_assets
+from server.web.graphiql_assets import MARKER, AssetError, Package
 
 JS = b"window.Thing = 1;\n"
 CSS = b".thing { color: red }\n"
@@ -198,4 +198,4 @@ def test_assets_dir_follows_the_setting(tmp_path, monkeypatch):
     assert graphiql_assets.assets_dir() == tmp_path
 
     monkeypatch.delenv(graphiql_assets.DIR_ENV)
-    assert graphiql_assets.assets_dir().parts[-3:] == ("server", "static", "graphiql")
+    assert graphiql_assets.assets_dir().parts[-4:] == ("server", "web", "static", "graphiql")

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select, update
 
-from server import demo
+from server.web import demo
 from store import feeds, seed, tables
 from store.registry import FEED, ISSUE, MEMBER, RUN
 from store.tables import as_utc, utcnow

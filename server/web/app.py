@@ -8,34 +8,14 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.config import Settings
 from server.graph.schema import build_schema
-from store import migrate
 from store.db import count_statements, create_engine
 
-from . import demo, graphiql, http, metrics
-from .config import Settings
+from . import demo, graphiql, health, http, metrics
 from .scheduling import in_thread
-
-
-async def healthz(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
-
-
-async def readyz(request: Request) -> Response:
-    """Ready when the database answers and carries the newest migration."""
-    try:
-        current = await migrate.current(request.app.state.engine)
-    except Exception as exc:  # any failure to reach the database means "not ready"
-        return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
-    wanted = migrate.head()
-    if current != wanted:
-        body = {"status": "migrations pending", "current": current, "head": wanted}
-        return JSONResponse(body, status_code=503)
-    return JSONResponse({"status": "ok", "migration": current})
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -57,8 +37,8 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", http.graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            Route("/healthz", health.healthz),
+            Route("/readyz", health.readyz),
             Route("/metrics", metrics.endpoint),
             *graphiql.routes,
             *(demo.routes if settings.demo else []),

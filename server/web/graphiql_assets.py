@@ -1,9 +1,9 @@
 """GraphiQL's browser files, fetched from the npm registry and checked against pinned hashes.
 
-`python -m server.graphiql_assets fetch` puts them in `assets_dir()`; `server.graphiql` serves
-them. The files are not in git (they are third-party builds), so every install fetches the exact
-tarballs pinned below and refuses anything else. Standard library only: it runs before the
-project's dependencies are installed (Makefile, Dockerfile).
+`python -m server.web.graphiql_assets fetch` puts them in `assets_dir()`; `server.web.graphiql`
+serves them. The files are not in git (they are third-party builds), so every install fetches
+the exact tarballs pinned below and refuses anything else. Standard library only: it runs before
+the project's dependencies are installed (Makefile, Dockerfile).
 
 The marker `.complete` is written last and lists every file with its SHA-256, so a directory
 with a marker always holds a whole, verified set; a directory without one is treated as empty.
@@ -81,7 +81,7 @@ class AssetError(Exception):
 
 
 def assets_dir() -> Path:
-    """Where the files live: `$ALLIANCE_GRAPHIQL_DIR`, else `server/static/graphiql/`."""
+    """Where the files live: `$ALLIANCE_GRAPHIQL_DIR`, else `server/web/static/graphiql/`."""
     configured = os.environ.get(DIR_ENV)
     return Path(configured) if configured else _DEFAULT_DIR
 
@@ -218,7 +218,7 @@ def _reason(exc: Exception) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m server.graphiql_assets",
+        prog="python -m server.web.graphiql_assets",
         description="Fetch GraphiQL's files from the npm registry, checked against pinned hashes.",
     )
     parser.add_argument("command", choices=["fetch"])

@@ -17,11 +17,10 @@ from concurrent.futures import Future
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.config import Settings
 from store.db import create_engine
 from sync import config
 from sync.scheduler import Scheduler
-
-from .config import Settings
 
 log = logging.getLogger("alliance.scheduling")
 THREAD = "alliance-sync"

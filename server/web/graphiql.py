@@ -1,7 +1,7 @@
 """GraphiQL at `/`, served entirely by the hub: no CDN, and a strict Content-Security-Policy.
 
-The third-party files come from `server.graphiql_assets` (fetched, hash-checked, not in git); the
-page and its bootstrap script are ours, in `server/templates/`. Mount with `routes`.
+The third-party files come from `graphiql_assets` (fetched, hash-checked, not in git); the page
+and its bootstrap script are ours, in `server/web/templates/`. Mount with `routes`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from server import graphiql_assets
+from . import graphiql_assets
 
 ASSETS_PATH = "/graphiql"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -41,7 +41,7 @@ _MISSING_PAGE = """<!doctype html>
 <h1>GraphiQL's files are not installed</h1>
 <p>This hub serves GraphiQL from its own files, which are fetched once from the npm registry.
 Install them with <code>make run</code>, or with
-<code>.venv/bin/python -m server.graphiql_assets fetch</code>, then reload this page.</p>
+<code>.venv/bin/python -m server.web.graphiql_assets fetch</code>, then reload this page.</p>
 <p>The API works anyway: send GraphQL to <code>/graphql</code> with POST.</p>
 </body>
 </html>
