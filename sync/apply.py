@@ -34,6 +34,7 @@ from store import feeds
 from store.registry import CHILD_TABLES, FEED_ITEM, IDENTIFIER, LOCKED, RECORD_TABLES, SOURCE
 from store.tables import as_utc, utcnow
 
+from . import matching
 from .items import Item, ItemError
 from .mapping import DEFAULTS, References, Unresolved, mapped
 
@@ -298,27 +299,23 @@ class Applier:
 
     async def _match(self, connection: AsyncConnection, item: Item, columns: dict) -> int | None:
         """The record a new item speaks of: by one of its identifiers, by its slug (an
-        identifier of scheme `slug` too), or for a post by who holds which post where."""
-        table = RECORD_TABLES[item.type]
-        slugs = [item.data.get("slug")] + [
-            i["value"] for i in item.data.get("identifiers") or [] if i["scheme"] == "slug"
-        ]
-        for ident in item.data.get("identifiers") or []:
-            found = await connection.scalar(
-                select(IDENTIFIER.c.entity_id).where(
-                    IDENTIFIER.c.entity_type == item.type,
-                    IDENTIFIER.c.scheme == ident["scheme"],
-                    IDENTIFIER.c.value == ident["value"],
-                )
-            )
+        identifier of scheme `slug` too), both by `sync.matching`'s rule (a soft-deleted
+        record is found, and `_update` brings it back), or for a post by who holds which post
+        where. A post has no key: several deleted posts may share a holder, so only a live one
+        is taken."""
+        types = (item.type,)
+        identifiers = item.data.get("identifiers") or []
+        for ident in identifiers:
+            found = await matching.by_identifier(connection, ident["scheme"], ident["value"], types)
             if found is not None:
-                return found
+                return found[1]
+        slugs = [item.data.get("slug")] + [i["value"] for i in identifiers if i["scheme"] == "slug"]
         for slug in filter(None, slugs):
-            if "slug" in table.c:
-                found = await connection.scalar(select(table.c.id).where(table.c.slug == slug))
-                if found is not None:
-                    return found
+            found = await matching.by_slug(connection, slug, types)
+            if found is not None:
+                return found[1]
         if item.type == "post":
+            table = RECORD_TABLES["post"]
             keys = ("person_id", "organisation_id", "member_id", "label")
             return await connection.scalar(
                 select(table.c.id)
