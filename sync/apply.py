@@ -69,18 +69,6 @@ class Counts:
 
 
 @dataclass
-class Issue:
-    """An item set aside, with why: it becomes a `sync_issue` row of the run."""
-
-    stage: str
-    message: str
-    item_type: str | None = None
-    item_id: str | None = None
-    position: str | None = None
-    snippet: str | None = None
-
-
-@dataclass
 class State:
     """What `feed_item` holds for one item of the feed."""
 
@@ -150,7 +138,7 @@ class Applier:
 
     async def apply(
         self, connection: AsyncConnection, entries: Iterable[Item | ItemError]
-    ) -> list[Issue]:
+    ) -> list[ItemError]:
         """Apply one batch, in a savepoint. When another run creates the same record at the
         same time (on PostgreSQL: one waits for the other's commit, then meets its slug or
         identifier, or the two deadlock), the batch is rolled back and applied again, alone,
@@ -192,23 +180,14 @@ class Applier:
 
     async def _apply(
         self, connection: AsyncConnection, entries: list[Item | ItemError]
-    ) -> list[Issue]:
+    ) -> list[ItemError]:
         refs = References(connection, self._by_item())
-        issues: list[Issue] = []
+        issues: list[ItemError] = []
         for entry in entries:
             if isinstance(entry, ItemError):
                 self.counts.seen += 1
                 self.counts.quarantined += 1
-                issues.append(
-                    Issue(
-                        entry.stage,
-                        entry.message,
-                        entry.item_type,
-                        entry.item_id,
-                        entry.position,
-                        entry.snippet,
-                    )
-                )
+                issues.append(entry)
                 continue
             self.counts.seen += 1
             self.seen.add((entry.type, entry.id))
@@ -217,7 +196,7 @@ class Applier:
 
     async def retry_pending(
         self, connection: AsyncConnection, listed_only: bool = False
-    ) -> list[Issue]:
+    ) -> list[ItemError]:
         """Try again every item waiting for a reference: of this run (it may name an item
         that came later in the feed) and of earlier runs (what it names may exist now). One
         that resolves is applied and counted like any other. With `listed_only` (a complete
@@ -231,16 +210,17 @@ class Applier:
                 await self._apply_one(connection, refs, item)
         return self.waiting()
 
-    def waiting(self) -> list[Issue]:
-        """The items of this run that wait for a reference, as issues; sets `counts.waiting`.
+    def waiting(self) -> list[ItemError]:
+        """The items of this run that wait for a reference, as `resolve` issues; sets
+        `counts.waiting`.
 
         Only this run's: an item an earlier run left waiting, and this run did not list,
         keeps the reason stored with it (`feed_item.pending`, and that run's `sync_issue`)
         and counts against no later run."""
         found = [
-            Issue("resolve", state.pending["reason"], *key)
-            for key, state in self.states.items()
-            if state.pending is not None and key in self.seen
+            ItemError(None, state.pending["reason"], item_id, item_type, stage="resolve")
+            for (item_type, item_id), state in self.states.items()
+            if state.pending is not None and (item_type, item_id) in self.seen
         ]
         self.counts.quarantined += len(found) - self.counts.waiting  # once, however often asked
         self.counts.waiting = len(found)

@@ -15,7 +15,7 @@ from server import demo
 from store import feeds, seed, tables
 from store.registry import FEED, ISSUE, MEMBER, RUN
 from store.tables import utcnow
-from sync import config, leases, runs
+from sync import config, leases, ledger, runs
 
 from .feedserver import FeedServer, drip, respond, sequence
 
@@ -262,7 +262,7 @@ async def test_the_reaper_marks_runs_of_dead_processes_abandoned(database, serve
                 heartbeat_at=utcnow() - dt.timedelta(minutes=10),
             )
         )
-    assert await runs.reap(database.engine) == 1
+    assert await ledger.reap(database.engine) == 1
     assert await scalar(database, select(RUN.c.status)) == "abandoned"
 
 
@@ -276,9 +276,9 @@ async def test_dry_run_reports_and_writes_nothing(database, server, client):
 
 
 async def test_backoff_grows_with_failures_and_is_capped():
-    assert runs.backoff(1) == dt.timedelta(minutes=1)
-    assert runs.backoff(3) == dt.timedelta(minutes=4)
-    assert runs.backoff(30) == runs.BACKOFF_MAX
+    assert ledger.backoff(1) == dt.timedelta(minutes=1)
+    assert ledger.backoff(3) == dt.timedelta(minutes=4)
+    assert ledger.backoff(30) == ledger.BACKOFF_MAX
 
 
 async def test_a_large_feed_cut_off_near_its_end_changes_nothing(database, server, client):
