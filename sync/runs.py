@@ -114,6 +114,10 @@ class _Writes:
     epoch: int | None  # None: a dry run, which takes no lease, or a claim that failed
     dry: AsyncConnection | None = None
 
+    @property
+    def dry_run(self) -> bool:
+        return self.dry is not None
+
     @contextlib.asynccontextmanager
     async def transaction(self, *, lease: bool = True) -> AsyncIterator[AsyncConnection]:
         """A transaction, holding the lease unless told otherwise (the run's first and last
@@ -135,7 +139,7 @@ class _Writes:
 
     async def heartbeat(self, run_id: int) -> None:
         """Keep the lease and show the run alive while a long fetch or batch goes on."""
-        while self.dry is None:
+        while not self.dry_run:  # a dry run holds no lease to keep
             await asyncio.sleep(HEARTBEAT.total_seconds())
             try:
                 async with self.transaction() as connection:
@@ -354,6 +358,8 @@ async def _drive(state: Run, client: httpx.AsyncClient) -> Outcome:
     except (SyncError, httpx.HTTPError, OSError) as exc:
         status, error = RunStatus.FAILED, str(exc) or type(exc).__name__
     except Exception as exc:  # a bug or a database fault: the run still ends, and says so
+        if state.writes.dry_run:
+            raise  # nothing of a dry run stays to say so: the caller sees the fault itself
         log.exception("run %s of %s failed unexpectedly", state.run_id, state.feed.slug)
         status, error = RunStatus.FAILED, f"unexpected: {type(exc).__name__}: {exc}"[:2000]
     finally:
@@ -371,7 +377,7 @@ async def _close(state: Run, status: str, error: str | None) -> Outcome:
     async with state.writes.transaction(lease=False) as connection:
         await state._record(connection, state.applier.waiting() if unstored else [])
         await ledger.end(connection, state.feed, run_id, status, error)
-    if state.writes.dry is not None:
+    if state.writes.dry_run:
         return Outcome(None, slug, status, counts, error, state.http_status, state.bytes)
     metrics.record(slug, status, counts, utcnow())
     log.info("run %s of %s: %s", run_id, slug, status, extra={"error": error})

@@ -50,7 +50,8 @@ def document(
     ).encode()
 
 
-CITIES = document(*(member(f"c{i}", f"Stadt {i}") for i in range(10)))
+CITIES_ITEMS = [member(f"c{i}", f"Stadt {i}") for i in range(10)]
+CITIES = document(*CITIES_ITEMS)
 
 
 @pytest.fixture
@@ -273,6 +274,28 @@ async def test_dry_run_reports_and_writes_nothing(database, server, client):
     assert (outcome.status, outcome.counts.created) == ("succeeded", 10)
     assert await members(database) == 0
     assert await scalar(database, select(func.count()).select_from(RUN)) == 0
+
+
+async def test_a_dry_run_that_fails_part_way_reports_it_and_leaves_nothing(
+    database, server, client
+):
+    # given: a feed whose second page is missing, after a first page that applies
+    server.route("/feed", respond(200, document(*CITIES_ITEMS, next_page=server.url("/gone"))))
+    await add_feed(database, server)
+    labels = {"feed": "cities", "status": "failed"}
+    before = REGISTRY.get_sample_value("alliance_sync_runs_total", labels) or 0
+
+    # when
+    outcome = await runs.run(database.engine, "cities", client, dry_run=True)
+
+    # then: it ends as a real run would, and the store, the feed and the metrics are untouched
+    assert (outcome.status, outcome.run_id, outcome.counts.created) == ("failed", None, 10)
+    assert "HTTP 404" in outcome.error
+    assert await members(database) == 0
+    assert await scalar(database, select(func.count()).select_from(RUN)) == 0
+    feed = await feed_row(database, "cities")
+    assert (feed.consecutive_failures, feed.next_eligible_at, feed.lease_owner) == (0, None, None)
+    assert (REGISTRY.get_sample_value("alliance_sync_runs_total", labels) or 0) == before
 
 
 async def test_backoff_grows_with_failures_and_is_capped():
