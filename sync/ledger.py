@@ -119,13 +119,19 @@ async def end(
             .values(consecutive_failures=failures, next_eligible_at=now + backoff(failures))
         )
     elif status == RunStatus.NOT_MODIFIED:
-        await connection.execute(
-            update(FEED)
-            .where(FEED.c.id == feed.id)
-            .values(last_success_at=now, consecutive_failures=0, next_eligible_at=None)
-        )
+        await succeeded(connection, feed.id)
     await connection.execute(
         update(RUN).where(RUN.c.id == run_id).values(status=status, finished_at=now, error=error)
+    )
+
+
+async def succeeded(connection: AsyncConnection, feed_id: int, **state) -> None:
+    """The feed succeeded: its backoff is forgotten, and `state` (validators, cursor,
+    publisher) is what its next run starts from."""
+    await connection.execute(
+        update(FEED)
+        .where(FEED.c.id == feed_id)
+        .values(**state, last_success_at=utcnow(), consecutive_failures=0, next_eligible_at=None)
     )
 
 

@@ -43,12 +43,10 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import feeds
 from store.feeds import RunStatus
-from store.registry import FEED
 from store.tables import utcnow
 
 from . import config, leases, ledger, metrics
@@ -282,18 +280,13 @@ class Run:
                 await self._sweep(connection)
             status = RunStatus.PARTIAL if counts.quarantined else RunStatus.SUCCEEDED
             await self._record(connection, waiting, cursor_after=cursor)
-            await connection.execute(
-                update(FEED)
-                .where(FEED.c.id == feed.id)
-                .values(
-                    etag=etag,
-                    last_modified=last_modified,
-                    cursor=cursor,
-                    publisher=self.publisher,
-                    last_success_at=utcnow(),
-                    consecutive_failures=0,
-                    next_eligible_at=None,
-                )
+            await ledger.succeeded(
+                connection,
+                feed.id,
+                etag=etag,
+                last_modified=last_modified,
+                cursor=cursor,
+                publisher=self.publisher,
             )
         return status
 
