@@ -12,6 +12,9 @@ make the later one apply its batch again, and it then finds the record or the ne
 
 The caller owns the transactions: `Applier.apply` works on the connection it is given, and the
 run commits it together with its progress (see `sync.runs`).
+
+Longer than 300 lines because the steps one item goes through, from match to source, read
+best together.
 """
 
 import dataclasses
@@ -34,6 +37,7 @@ from store import feeds
 from store.registry import CHILD_TABLES, FEED_ITEM, IDENTIFIER, LOCKED, RECORD_TABLES, SOURCE
 from store.tables import as_utc, utcnow
 
+from . import matching
 from .items import Item, ItemError
 from .mapping import DEFAULTS, References, Unresolved, mapped
 
@@ -65,18 +69,6 @@ class Counts:
     def invalid(self) -> int:
         """Items the feed got wrong (unreadable or invalid): the ones that can fail a run."""
         return self.quarantined - self.waiting
-
-
-@dataclass
-class Issue:
-    """An item set aside, with why: it becomes a `sync_issue` row of the run."""
-
-    stage: str
-    message: str
-    item_type: str | None = None
-    item_id: str | None = None
-    position: str | None = None
-    snippet: str | None = None
 
 
 @dataclass
@@ -149,7 +141,7 @@ class Applier:
 
     async def apply(
         self, connection: AsyncConnection, entries: Iterable[Item | ItemError]
-    ) -> list[Issue]:
+    ) -> list[ItemError]:
         """Apply one batch, in a savepoint. When another run creates the same record at the
         same time (on PostgreSQL: one waits for the other's commit, then meets its slug or
         identifier, or the two deadlock), the batch is rolled back and applied again, alone,
@@ -191,23 +183,14 @@ class Applier:
 
     async def _apply(
         self, connection: AsyncConnection, entries: list[Item | ItemError]
-    ) -> list[Issue]:
+    ) -> list[ItemError]:
         refs = References(connection, self._by_item())
-        issues: list[Issue] = []
+        issues: list[ItemError] = []
         for entry in entries:
             if isinstance(entry, ItemError):
                 self.counts.seen += 1
                 self.counts.quarantined += 1
-                issues.append(
-                    Issue(
-                        entry.stage,
-                        entry.message,
-                        entry.item_type,
-                        entry.item_id,
-                        entry.position,
-                        entry.snippet,
-                    )
-                )
+                issues.append(entry)
                 continue
             self.counts.seen += 1
             self.seen.add((entry.type, entry.id))
@@ -216,7 +199,7 @@ class Applier:
 
     async def retry_pending(
         self, connection: AsyncConnection, listed_only: bool = False
-    ) -> list[Issue]:
+    ) -> list[ItemError]:
         """Try again every item waiting for a reference: of this run (it may name an item
         that came later in the feed) and of earlier runs (what it names may exist now). One
         that resolves is applied and counted like any other. With `listed_only` (a complete
@@ -230,16 +213,17 @@ class Applier:
                 await self._apply_one(connection, refs, item)
         return self.waiting()
 
-    def waiting(self) -> list[Issue]:
-        """The items of this run that wait for a reference, as issues; sets `counts.waiting`.
+    def waiting(self) -> list[ItemError]:
+        """The items of this run that wait for a reference, as `resolve` issues; sets
+        `counts.waiting`.
 
         Only this run's: an item an earlier run left waiting, and this run did not list,
         keeps the reason stored with it (`feed_item.pending`, and that run's `sync_issue`)
         and counts against no later run."""
         found = [
-            Issue("resolve", state.pending["reason"], *key)
-            for key, state in self.states.items()
-            if state.pending is not None and key in self.seen
+            ItemError(None, state.pending["reason"], item_id, item_type, stage="resolve")
+            for (item_type, item_id), state in self.states.items()
+            if state.pending is not None and (item_type, item_id) in self.seen
         ]
         self.counts.quarantined += len(found) - self.counts.waiting  # once, however often asked
         self.counts.waiting = len(found)
@@ -298,27 +282,23 @@ class Applier:
 
     async def _match(self, connection: AsyncConnection, item: Item, columns: dict) -> int | None:
         """The record a new item speaks of: by one of its identifiers, by its slug (an
-        identifier of scheme `slug` too), or for a post by who holds which post where."""
-        table = RECORD_TABLES[item.type]
-        slugs = [item.data.get("slug")] + [
-            i["value"] for i in item.data.get("identifiers") or [] if i["scheme"] == "slug"
-        ]
-        for ident in item.data.get("identifiers") or []:
-            found = await connection.scalar(
-                select(IDENTIFIER.c.entity_id).where(
-                    IDENTIFIER.c.entity_type == item.type,
-                    IDENTIFIER.c.scheme == ident["scheme"],
-                    IDENTIFIER.c.value == ident["value"],
-                )
-            )
+        identifier of scheme `slug` too), both by `sync.matching`'s rule (a soft-deleted
+        record is found, and `_update` brings it back), or for a post by who holds which post
+        where. A post has no key: several deleted posts may share a holder, so only a live one
+        is taken."""
+        types = (item.type,)
+        identifiers = item.data.get("identifiers") or []
+        for ident in identifiers:
+            found = await matching.by_identifier(connection, ident["scheme"], ident["value"], types)
             if found is not None:
-                return found
+                return found[1]
+        slugs = [item.data.get("slug")] + [i["value"] for i in identifiers if i["scheme"] == "slug"]
         for slug in filter(None, slugs):
-            if "slug" in table.c:
-                found = await connection.scalar(select(table.c.id).where(table.c.slug == slug))
-                if found is not None:
-                    return found
+            found = await matching.by_slug(connection, slug, types)
+            if found is not None:
+                return found[1]
         if item.type == "post":
+            table = RECORD_TABLES["post"]
             keys = ("person_id", "organisation_id", "member_id", "label")
             return await connection.scalar(
                 select(table.c.id)

@@ -1,13 +1,9 @@
 """Fetch one URL of a partner feed, safely (docs/feeds.md, "What a run guarantees").
 
-- **SSRF guard, on every hop** (the first URL, each redirect, each `next` page). Only `http`
-  and `https`. The host is resolved without blocking the loop (`loop.getaddrinfo`) and the fetch
-  is refused if ANY address it resolves to is not a public unicast address: loopback, private,
-  link-local, CGNAT, unique-local, multicast, reserved, unspecified, IPv4 embedded in IPv6
-  (mapped, 6to4, Teredo, NAT64) that is one of those, or a cloud metadata address.
-  `Policy(allow_private=True)` lifts this for all of them (the demo and the tests) but for
-  link-local and cloud metadata addresses, which are where a cloud host hands out its
-  credentials: only `Policy(allow_link_local=True)`, a choice of its own, lifts those.
+- **The address guard, on every hop** (the first URL, each redirect, each `next` page). Only
+  `http` and `https`. The host is resolved without blocking the loop (`loop.getaddrinfo`) and
+  the fetch is refused if ANY address it resolves to is one `sync.addresses` refuses (loopback,
+  private, link-local, cloud metadata ... unless the feed's `Policy` allows it).
 - **The connection is pinned to the checked address** (no DNS-rebinding window): the request
   goes to the resolved IP itself, with the original `Host` header and, for https, the original
   name for SNI and certificate verification (httpcore's `sni_hostname` extension). A name that
@@ -31,56 +27,35 @@
   second full download would eat the deadline; the next scheduled run tries again). A
   certificate that fails verification is not retried, nor is a name that does not resolve
   (a temporary DNS failure is).
-- **The body is decoded here, not by httpx**: httpx inflates each network read in one piece, so
-  one 64 KiB read of a gzip bomb becomes ~64 MiB in memory before anyone can count it. Here zlib's
-  `max_length` bounds every decoded piece to 64 KiB, each is counted before it is written, and the
-  body is spooled to a temp file past 1 MiB. Only gzip and deflate are asked for, and accepted.
+- **The body is decoded by `sync.bodies`, not by httpx**, in bounded pieces counted against
+  the size limit before they are kept.
+
+Longer than 300 lines because every hop, retry and wait runs in one loop under one deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import logging
 import random
 import socket
 import ssl
-import tempfile
 import urllib.parse
-import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
 
 import httpx
 
-from sync.errors import DeadlineExceeded, FetchError, HttpStatusError, Refused, TooLarge
+from . import addresses, bodies
+from .errors import DeadlineExceeded, FetchError, HttpStatusError, Refused
 
 log = logging.getLogger("alliance.sync.fetch")
 
-_SPOOL_BYTES = 1024 * 1024  # a body stays in memory up to this size, then goes to disk
-_PIECE_BYTES = 64 * 1024  # the largest decoded piece ever held at once
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_CODINGS = {"gzip", "x-gzip", "deflate"}  # all inflated by zlib; wbits 47 reads gzip or zlib
-
-# Named on their own so the message says "metadata" (most are in refused ranges anyway).
-_METADATA = {
-    ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254")
-}
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")  # Python's is_private leaves it out
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_FLAGS = (  # the `ipaddress` flag, what it is called, the Policy setting that lifts it
-    ("is_loopback", "a loopback", "allow_private"),
-    ("is_link_local", "a link-local", "allow_link_local"),
-    ("is_multicast", "a multicast", "allow_private"),
-    ("is_unspecified", "an unspecified", "allow_private"),
-    ("is_private", "a private", "allow_private"),
-    ("is_reserved", "a reserved", "allow_private"),
-)
 
 
 @dataclass(frozen=True)
@@ -181,7 +156,7 @@ async def _fetch(
             f"{_shown(home)}: next page {_shown(first)} is on another host, port or scheme "
             "than the feed; refused (Policy.allow_cross_host_redirects is off)"
         )
-    own = httpx.Headers({"Accept-Encoding": "gzip, deflate"})
+    own = httpx.Headers({"Accept-Encoding": bodies.ACCEPT_ENCODING})
     if etag:
         own["If-None-Match"] = etag
     if last_modified:
@@ -199,8 +174,8 @@ async def _fetch(
         sent = httpx.Headers(headers or {}) if _same_origin(hop, home) else httpx.Headers()
         sent.update(own)
         try:
-            addresses = await _guard(hop, policy, progress)
-            result = await _send(client, hop, addresses, sent, timeout, limits, progress)
+            resolved = await _guard(hop, policy, progress)
+            result = await _send(client, hop, resolved, sent, timeout, limits, progress)
         except _Retry as fault:
             delay = min(
                 fault.retry_after if fault.retry_after is not None else _backoff(limits, progress),
@@ -292,49 +267,17 @@ async def _guard(url: httpx.URL, policy: Policy, progress: _Progress) -> list[st
         if error.errno == socket.EAI_AGAIN:  # a temporary DNS failure is worth another try
             raise _Retry(f"cannot resolve {host} ({error.strerror})") from None
         raise FetchError(f"{_shown(url)}: cannot resolve {host} ({error.strerror})") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    for address in addresses:  # ANY bad address refuses: we might connect to any of them
-        found = _forbidden(address)
-        if found and not getattr(policy, found[1]):
-            reason, setting = found
-            raise Refused(
-                f"{_shown(url)}: {host} is {address}, {reason}; refused (Policy.{setting} is off)"
-            )
-    return addresses
-
-
-def _forbidden(address: str) -> tuple[str, str] | None:
-    """Why `address` is not a public unicast address and the Policy setting that allows it
-    all the same, or None if it is one."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
-    if ip in _METADATA:
-        return "a cloud metadata address", "allow_link_local"
-    if ip.version == 6:
-        mapped = ip.ipv4_mapped or (
-            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
-        )
-        if mapped:  # packets go to the IPv4 address: judge that one alone
-            found = _forbidden(str(mapped))
-            return found and (f"{found[0]} ({mapped}) inside IPv6", found[1])
-        tunnelled = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if tunnelled and (found := _forbidden(str(tunnelled))):
-            return f"{found[0]} ({tunnelled}) inside IPv6", found[1]
-    if ip in _CGNAT:
-        return "a shared (CGNAT) address", "allow_private"
-    for flag, words, setting in _FLAGS:
-        if getattr(ip, flag):
-            return f"{words} address", setting
-    if ip.version == 6 and ip.is_site_local:
-        return "a site-local address", "allow_private"
-    if not ip.is_global:
-        return "not a global address", "allow_private"
-    return None
+    found = list(dict.fromkeys(info[4][0] for info in infos))
+    for address in found:  # ANY bad address refuses: we might connect to any of them
+        if why := addresses.refused(address, policy):
+            raise Refused(f"{_shown(url)}: {host} is {address}, {why}")
+    return found
 
 
 async def _send(
     client: httpx.AsyncClient,
     url: httpx.URL,
-    addresses: list[str],
+    resolved: list[str],
     headers: httpx.Headers,
     timeout: httpx.Timeout,
     limits: Limits,
@@ -342,7 +285,7 @@ async def _send(
 ) -> Fetched | httpx.URL:
     """One try at `url`: a `Fetched`, or the URL a redirect points to. Raises `_Retry`."""
     failure: Exception | None = None
-    for address in addresses:  # all were checked; try them in order, like a resolver would
+    for address in resolved:  # all were checked; try them in order, like a resolver would
         progress.stage = f"waiting for {address}"
         pinned = url.copy_with(host=address)
         sent = httpx.Headers(headers)
@@ -396,25 +339,19 @@ async def _answer(
 async def _read_body(
     response: httpx.Response, url: httpx.URL, limits: Limits, progress: _Progress
 ) -> BinaryIO:
-    # A response made in memory (httpx.MockTransport) arrives already read and decoded by httpx.
-    in_memory = response.is_stream_consumed
-    inflater = None if in_memory else _inflater(response.headers.get("Content-Encoding"), url)
-    declared = response.headers.get("Content-Length", "")
-    if inflater is None and declared.isdigit() and int(declared) > limits.max_bytes:
-        raise TooLarge(f"{_shown(url)}: Content-Length {declared} is over {limits.max_bytes} bytes")
-    body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+    headers = response.headers
+    body = bodies.Body(
+        _shown(url),
+        limits.max_bytes,
+        headers.get("Content-Encoding"),
+        headers.get("Content-Length"),
+    )
     progress.body_bytes = 0
     try:
         try:
-            async for raw in _aiter([response.content]) if in_memory else response.aiter_raw():
-                for piece in _inflate(inflater, raw, url) if inflater else (raw,):
-                    progress.body_bytes += len(piece)
-                    if progress.body_bytes > limits.max_bytes:  # leaving closes the connection
-                        raise TooLarge(
-                            f"{_shown(url)}: the body passed the limit of {limits.max_bytes} "
-                            "bytes (counted decoded)"
-                        )
-                    body.write(piece)
+            async for raw in response.aiter_raw():  # leaving early closes the connection
+                body.write(raw)
+                progress.body_bytes = body.bytes
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
             if response.num_bytes_downloaded == 0:
                 raise _Retry(f"no body ({_describe(error)})") from None
@@ -422,45 +359,10 @@ async def _read_body(
                 f"{_shown(url)}: the connection broke after {response.num_bytes_downloaded} "
                 f"bytes of the body ({_describe(error)})"
             ) from None
-        if inflater and not inflater.eof:
-            raise FetchError(f"{_shown(url)}: the compressed body ends before its end (truncated)")
-        body.seek(0)
-        return body  # type: ignore[return-value]  # SpooledTemporaryFile reads and writes bytes
+        return body.done()
     except BaseException:
         body.close()
         raise
-
-
-async def _aiter(items: list[bytes]) -> AsyncIterator[bytes]:
-    for item in items:
-        yield item
-
-
-def _inflater(content_encoding: str | None, url: httpx.URL):  # a zlib decompressobj or None
-    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-    codings = [c for c in codings if c != "identity"]
-    if not codings:
-        return None
-    if len(codings) == 1 and codings[0] in _CODINGS:
-        return zlib.decompressobj(wbits=47)
-    raise FetchError(
-        f"{_shown(url)}: unsupported Content-Encoding {content_encoding!r} "
-        "(only gzip and deflate are accepted)"
-    )
-
-
-def _inflate(inflater, data: bytes, url: httpx.URL) -> Iterator[bytes]:
-    """The decoded pieces of `data`, none longer than _PIECE_BYTES."""
-    try:
-        while True:
-            piece = inflater.decompress(data, _PIECE_BYTES)
-            if piece:
-                yield piece
-            data = inflater.unconsumed_tail
-            if not data and len(piece) < _PIECE_BYTES:  # a full piece may have more behind it
-                return
-    except zlib.error as error:
-        raise FetchError(f"{_shown(url)}: the body does not decode ({error})") from None
 
 
 def _backoff(limits: Limits, progress: _Progress) -> float:

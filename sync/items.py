@@ -24,13 +24,15 @@ class Item:
 
 @dataclass
 class ItemError:
-    """An item that could not be read or validated; the rest of the feed goes on."""
+    """An item set aside, with why; the rest of the feed goes on. A format makes one for an
+    item it cannot read or validate, the applier for one waiting for a reference (`resolve`);
+    each becomes a `sync_issue` row of its run as it is (`sync.ledger.issue_row`)."""
 
-    position: str
+    position: str | None  # None for a waiting item: it is known by its key, not its place
     message: str
     item_id: str | None = None
     item_type: str | None = None
-    stage: str = "validate"  # "parse" or "validate"
+    stage: str = "validate"  # "parse", "validate" or "resolve"
     snippet: str = ""
 
 

@@ -2,21 +2,21 @@
 
 References name another record by the feed's own item id (`kaiserslautern`), by identifier
 (`wikidata:Q64`) or by slug (`slug:kaiserslautern`); `References` resolves them against what
-this feed already made, the identifiers and the slugs of the hub. One that cannot be resolved
-yet raises `Unresolved`, and the item waits for the next run. A bare reference is never taken
-for a slug, but when it is one the message says how to write it (`slug:isa`).
+this feed already made, then by identifier or slug through `sync.matching` (which finds a
+soft-deleted record too, and says why). One that cannot be resolved yet raises `Unresolved`,
+and the item waits for the next run. A bare reference is never taken for a slug, but when it
+is one the message says how to write it (`slug:isa`).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import names
-from store.registry import IDENTIFIER, RECORD_TABLES
 
+from . import matching
 from .errors import SyncError
 
 PARTIES = ("member", "organisation")
@@ -65,35 +65,15 @@ class References:
                 return entity_type, found
         scheme, sep, value = ref.partition(":")
         if not sep:
-            on_hub = await self._by_slug(ref, wanted)
+            on_hub = await matching.by_slug(self.connection, ref, wanted)
             raise Unresolved(ref, _no_item(ref, wanted, on_hub[0] if on_hub else None))
         if scheme == "slug":
-            found = await self._by_slug(value, wanted)
-            if found is not None:
-                return found
+            found = await matching.by_slug(self.connection, value, wanted)
         else:
-            row = (
-                await self.connection.execute(
-                    select(IDENTIFIER.c.entity_type, IDENTIFIER.c.entity_id).where(
-                        IDENTIFIER.c.scheme == scheme,
-                        IDENTIFIER.c.value == value,
-                        IDENTIFIER.c.entity_type.in_(wanted),
-                    )
-                )
-            ).first()
-            if row is not None:
-                return row.entity_type, row.entity_id
-        raise Unresolved(ref, f"names no {' or '.join(wanted)} known yet")
-
-    async def _by_slug(self, slug: str, wanted: tuple[str, ...]) -> tuple[str, int] | None:
-        for entity_type in wanted:
-            table = RECORD_TABLES[entity_type]
-            found = await self.connection.scalar(
-                select(table.c.id).where(table.c.slug == slug, table.c.deleted_at.is_(None))
-            )
-            if found is not None:
-                return entity_type, found
-        return None
+            found = await matching.by_identifier(self.connection, scheme, value, wanted)
+        if found is None:
+            raise Unresolved(ref, f"names no {' or '.join(wanted)} known yet")
+        return found
 
     def forget(self) -> None:
         """Drop what was found; after a rolled-back batch it may no longer exist."""

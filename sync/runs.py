@@ -5,7 +5,8 @@ transaction with the run's progress and a lease check → retry items that waite
 reference, as one more batch → for a complete snapshot, sweep what the feed no longer lists
 (never more than its share at once) → advance ETag, Last-Modified and cursor in that same last
 transaction. Any failure ends the run `failed` with the store as the last committed batch left
-it, and backs the feed off. A dry run does all of it inside one transaction that is rolled back.
+it, and backs the feed off. A dry run goes the same way, every write a savepoint of one
+transaction that is rolled back at the end (`_Writes`); the rows it writes are `sync.ledger`'s.
 
 A run is judged on its own items, the ones the feed sent in it (`Counts.seen`). An invalid item
 is quarantined; an item whose reference names nothing known yet waits (`feed_item.pending`) and
@@ -25,12 +26,13 @@ that ends the run. A failed fetch records the HTTP status the feed last answered
 A run that finds the lease taken ends `skipped_locked`, saying who holds it since when. A run
 cancelled (its process told to stop) ends `abandoned` and releases the lease before it goes; a
 process that dies without a word leaves its run `running` and its lease until `lease_until`,
-and `reap` later finds the run by its stale heartbeat.
+and `ledger.reap` later finds the run by its stale heartbeat.
+
+Longer than 300 lines because a run's steps, from claim to end, read best in order in one place.
 """
 
 import asyncio
 import contextlib
-import datetime as dt
 import itertools
 import logging
 import os
@@ -41,28 +43,24 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import feeds
 from store.feeds import RunStatus
-from store.registry import FEED, ISSUE, RUN
-from store.tables import as_utc, utcnow
+from store.tables import utcnow
 
-from . import config, leases, metrics
-from .apply import Applier, Counts, Issue
+from . import config, leases, ledger, metrics
+from .apply import Applier, Counts
 from .errors import ConfigError, HttpStatusError, SyncError
 from .fetch import Limits, Policy, fetch
 from .formats import parser_for
+from .items import ItemError
 
 log = logging.getLogger("alliance.sync.runs")
 
 BATCH = 500
 MAX_PAGES = 1000
 HEARTBEAT = leases.TTL / 3
-BACKOFF_BASE = dt.timedelta(minutes=1)
-BACKOFF_MAX = dt.timedelta(hours=6)
-_SNIPPET = 200
 
 
 def worker_name() -> str:
@@ -79,11 +77,6 @@ class Outcome:
     error: str | None = None
     http_status: int | None = None
     bytes: int = 0
-
-
-def backoff(failures: int) -> dt.timedelta:
-    """How long a feed rests after `failures` failed runs in a row."""
-    return min(BACKOFF_BASE * 2 ** max(failures - 1, 0), BACKOFF_MAX)
 
 
 def headers_of(feed: feeds.Feed) -> dict[str, str]:
@@ -107,81 +100,107 @@ def _with_since(url: str, cursor: str | None) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
+@dataclass
+class _Writes:
+    """Where a run writes. A real run commits each write on its own, a batch holding the lease
+    (docs/feeds.md, "What a run guarantees"); a dry run writes into `dry`, the one transaction
+    rolled back at its end. So both go the same way through the same code."""
+
+    engine: AsyncEngine
+    feed_id: int
+    owner: str
+    epoch: int | None  # None: a dry run, which takes no lease, or a claim that failed
+    dry: AsyncConnection | None = None
+
+    @property
+    def dry_run(self) -> bool:
+        return self.dry is not None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, lease: bool = True) -> AsyncIterator[AsyncConnection]:
+        """A transaction, holding the lease unless told otherwise (the run's first and last
+        records, which are written whether or not it still holds it).
+
+        A dry run writes those two records straight into its one transaction, and everything
+        else in savepoints: SQLite's driver begins a transaction only at the first write, and a
+        savepoint opened before that would commit when released."""
+        if self.dry is None:
+            async with self.engine.begin() as connection:
+                if lease:
+                    await leases.hold(connection, self.feed_id, self.owner, self.epoch)
+                yield connection
+        elif lease:
+            async with self.dry.begin_nested():
+                yield self.dry
+        else:
+            yield self.dry
+
+    async def heartbeat(self, run_id: int) -> None:
+        """Keep the lease and show the run alive while a long fetch or batch goes on."""
+        while not self.dry_run:  # a dry run holds no lease to keep
+            await asyncio.sleep(HEARTBEAT.total_seconds())
+            try:
+                async with self.transaction() as connection:
+                    await ledger.beat(connection, run_id)
+            except leases.LeaseLost:
+                log.warning("run %s lost its lease; its next commit will fail", run_id)
+                return
+
+
+@contextlib.asynccontextmanager
+async def _writes(
+    engine: AsyncEngine, feed: feeds.Feed, owner: str, dry_run: bool
+) -> AsyncIterator[_Writes]:
+    """A real run's lease, released when the run is over; or a dry run's one transaction,
+    rolled back."""
+    if dry_run:
+        async with engine.connect() as connection:
+            outer = await connection.begin()
+            try:
+                yield _Writes(engine, feed.id, owner, None, connection)
+            finally:
+                await outer.rollback()
+        return
+    epoch = await leases.claim(engine, feed.id, owner)
+    try:
+        yield _Writes(engine, feed.id, owner, epoch)
+    finally:
+        if epoch is not None:
+            await leases.release(engine, feed.id, owner, epoch)
+
+
 class Run:
     """The state of one run while it goes; `execute` drives it."""
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        writes: _Writes,
         feed: feeds.Feed,
-        owner: str,
-        epoch: int | None,
         run_id: int,
-        dry_run: bool,
         progress: Callable[[Counts], None] | None,
     ):
-        self.engine = engine
+        self.writes = writes
         self.feed = feed
-        self.owner = owner
-        self.epoch = epoch
         self.run_id = run_id
-        self.dry_run = dry_run
         self.progress = progress
         self.applier = Applier(feed, run_id)
         self.http_status: int | None = None
         self.bytes = 0
         self.publisher: dict | None = None  # as the feed declares it; the API shows it
-        self._dry: AsyncConnection | None = None
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that holds the lease; in a dry run, a savepoint of the one that will
-        be rolled back."""
-        if self._dry is not None:
-            async with self._dry.begin_nested():
-                yield self._dry
-            return
-        async with self.engine.begin() as connection:
-            await leases.hold(connection, self.feed.id, self.owner, self.epoch)
-            yield connection
-
-    async def _record(self, connection: AsyncConnection, issues: list[Issue], **fields) -> None:
-        counts = self.applier.counts
-        await connection.execute(
-            update(RUN)
-            .where(RUN.c.id == self.run_id)
-            .values(
-                heartbeat_at=utcnow(),
-                http_status=self.http_status,
-                bytes=self.bytes,
-                items_seen=counts.seen,
-                created=counts.created,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
-                deleted=counts.deleted,
-                quarantined=counts.quarantined,
-                **fields,
-            )
+    async def _record(self, connection: AsyncConnection, issues: list[ItemError], **fields):
+        await ledger.record(
+            connection,
+            self.run_id,
+            self.feed.id,
+            self.applier.counts,
+            issues,
+            http_status=self.http_status,
+            bytes=self.bytes,
+            **fields,
         )
-        if issues:
-            await connection.execute(
-                insert(ISSUE),
-                [
-                    {
-                        "run_id": self.run_id,
-                        "feed_id": self.feed.id,
-                        "stage": i.stage,
-                        "message": i.message,
-                        "item_type": i.item_type,
-                        "item_id": i.item_id,
-                        "position": i.position,
-                        "snippet": (i.snippet or "")[:_SNIPPET] or None,
-                    }
-                    for i in issues
-                ],
-            )
         if self.progress is not None:
-            self.progress(counts)
+            self.progress(self.applier.counts)
 
     async def execute(self, client: httpx.AsyncClient) -> str:
         """Fetch, parse and apply every page; return how the run ended."""
@@ -222,7 +241,7 @@ class Run:
                 return RunStatus.NOT_MODIFIED
             if first:
                 # Only now: a 304 must not pay for reading every item the feed ever sent.
-                async with self.transaction() as connection:
+                async with self.writes.transaction() as connection:
                     await self.applier.load(connection)
                 etag, last_modified = fetched.etag, fetched.last_modified
             first = False
@@ -231,7 +250,7 @@ class Run:
                 parsed = parser_for(feed.format)(fetched.body, **(feed.options or {}))
                 entries = iter(parsed)
                 while batch := list(itertools.islice(entries, BATCH)):
-                    async with self.transaction() as connection:
+                    async with self.writes.transaction() as connection:
                         issues = await self.applier.apply(connection, batch)
                         await self._record(connection, issues)
             meta = parsed.meta
@@ -253,26 +272,21 @@ class Run:
         sweeping = feed.mode == "snapshot" and complete
         # Committed on its own, as a batch is: a refused sweep then rolls back only the sweep,
         # and what the applier holds in memory stays what the store holds.
-        async with self.transaction() as connection:
+        async with self.writes.transaction() as connection:
             waiting = await self.applier.retry_pending(connection, listed_only=sweeping)
             await self._record(connection, [])
-        async with self.transaction() as connection:
+        async with self.writes.transaction() as connection:
             if sweeping:
                 await self._sweep(connection)
             status = RunStatus.PARTIAL if counts.quarantined else RunStatus.SUCCEEDED
             await self._record(connection, waiting, cursor_after=cursor)
-            await connection.execute(
-                update(FEED)
-                .where(FEED.c.id == feed.id)
-                .values(
-                    etag=etag,
-                    last_modified=last_modified,
-                    cursor=cursor,
-                    publisher=self.publisher,
-                    last_success_at=utcnow(),
-                    consecutive_failures=0,
-                    next_eligible_at=None,
-                )
+            await ledger.succeeded(
+                connection,
+                feed.id,
+                etag=etag,
+                last_modified=last_modified,
+                cursor=cursor,
+                publisher=self.publisher,
             )
         return status
 
@@ -307,18 +321,29 @@ async def run(
     Cancelled, it ends the run `abandoned`, releases the lease, and raises CancelledError."""
     feed = await config.get(engine, slug)
     owner = owner or worker_name()
-    if dry_run:
-        return await _dry_run(engine, feed, client, owner, trigger, triggered_by, progress)
-    epoch = await leases.claim(engine, feed.id, owner)
-    held = None if epoch is not None else await _held_by(engine, feed.id)
-    run_id = await _start(engine, feed, owner, epoch, trigger, triggered_by, held)
-    if epoch is None:
-        return Outcome(run_id, slug, RunStatus.SKIPPED_LOCKED, Counts(), held)
-    state = Run(engine, feed, owner, epoch, run_id, False, progress)
-    heartbeat = asyncio.create_task(_heartbeat(state))
+    async with _writes(engine, feed, owner, dry_run) as writes:
+        claimed = dry_run or writes.epoch is not None
+        held = None if claimed else await ledger.held_by(engine, feed.id)
+        async with writes.transaction(lease=False) as connection:
+            run_id = await ledger.insert_run(
+                connection,
+                feed,
+                owner=owner,
+                epoch=writes.epoch,
+                trigger=trigger,
+                triggered_by=triggered_by,
+                dry_run=dry_run,
+                skipped=held,
+            )
+        if not claimed:
+            return Outcome(run_id, slug, RunStatus.SKIPPED_LOCKED, Counts(), held)
+        return await _drive(Run(writes, feed, run_id, progress), client)
+
+
+async def _drive(state: Run, client: httpx.AsyncClient) -> Outcome:
+    heartbeat = asyncio.create_task(state.writes.heartbeat(state.run_id))
     try:
-        status = await state.execute(client)
-        error = None
+        status, error = await state.execute(client), None
     except asyncio.CancelledError:
         heartbeat.cancel()
         await _close(state, RunStatus.ABANDONED, "interrupted: its process was told to stop")
@@ -326,7 +351,9 @@ async def run(
     except (SyncError, httpx.HTTPError, OSError) as exc:
         status, error = RunStatus.FAILED, str(exc) or type(exc).__name__
     except Exception as exc:  # a bug or a database fault: the run still ends, and says so
-        log.exception("run %s of %s failed unexpectedly", run_id, slug)
+        if state.writes.dry_run:
+            raise  # nothing of a dry run stays to say so: the caller sees the fault itself
+        log.exception("run %s of %s failed unexpectedly", state.run_id, state.feed.slug)
         status, error = RunStatus.FAILED, f"unexpected: {type(exc).__name__}: {exc}"[:2000]
     finally:
         heartbeat.cancel()
@@ -334,142 +361,17 @@ async def run(
 
 
 async def _close(state: Run, status: str, error: str | None) -> Outcome:
-    """Record how the run ended, then release its lease."""
-    slug, run_id = state.feed.slug, state.run_id
-    await _end(state.engine, state, status, error)
-    await leases.release(state.engine, state.feed.id, state.owner, state.epoch)
-    metrics.record(slug, status, state.applier.counts, utcnow())
-    log.info("run %s of %s: %s", run_id, slug, status, extra={"error": error})
-    return Outcome(
-        run_id, slug, status, state.applier.counts, error, state.http_status, state.bytes
-    )
-
-
-def _when(moment: dt.datetime) -> str:
-    return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-async def _held_by(engine: AsyncEngine, feed_id: int) -> str:
-    """Who holds the feed's lease, since when (the start of its run) and until when."""
-    holder = and_(
-        RUN.c.feed_id == FEED.c.id,
-        RUN.c.owner == FEED.c.lease_owner,
-        RUN.c.lease_epoch == FEED.c.lease_epoch,
-    )
-    async with engine.connect() as connection:
-        lease = (
-            await connection.execute(
-                select(FEED.c.lease_owner, FEED.c.lease_until, RUN.c.started_at)
-                .select_from(FEED.outerjoin(RUN, holder))
-                .where(FEED.c.id == feed_id)
-            )
-        ).one()
-    if lease.lease_owner is None:  # released since the claim failed
-        return "held by a run that has just ended; run it again"
-    since = f" since {_when(lease.started_at)}" if lease.started_at else ""
-    return f"held by {lease.lease_owner}{since} (lease until {_when(lease.lease_until)})"
-
-
-async def _dry_run(engine, feed, client, owner, trigger, triggered_by, progress) -> Outcome:
-    async with engine.connect() as connection:
-        outer = await connection.begin()
-        run_id = await _insert_run(connection, feed, owner, None, trigger, triggered_by, True)
-        state = Run(engine, feed, owner, None, run_id, True, progress)
-        state._dry = connection
-        try:
-            status, error = await state.execute(client), None
-        except (SyncError, httpx.HTTPError, OSError) as exc:
-            status, error = RunStatus.FAILED, str(exc) or type(exc).__name__
-            state.applier.waiting()  # counted, as a real run's end counts them
-        await outer.rollback()
-    counts = state.applier.counts
-    return Outcome(None, feed.slug, status, counts, error, state.http_status, state.bytes)
-
-
-async def _insert_run(
-    connection, feed, owner, epoch, trigger, triggered_by, dry_run, error=None
-) -> int:
-    skipped = epoch is None and not dry_run
-    return await connection.scalar(
-        insert(RUN)
-        .values(
-            feed_id=feed.id,
-            trigger=trigger,
-            triggered_by=triggered_by,
-            owner=owner,
-            lease_epoch=epoch or 0,
-            dry_run=dry_run,
-            cursor_before=feed.cursor,
-            status=RunStatus.SKIPPED_LOCKED if skipped else RunStatus.RUNNING,
-            finished_at=utcnow() if skipped else None,
-            error=error,
-        )
-        .returning(RUN.c.id)
-    )
-
-
-async def _start(engine, feed, owner, epoch, trigger, triggered_by, error) -> int:
-    async with engine.begin() as connection:
-        return await _insert_run(
-            connection, feed, owner, epoch, trigger, triggered_by, False, error
-        )
-
-
-async def _end(engine: AsyncEngine, state: Run, status: str, error: str | None) -> None:
-    """Record the run's end and counts in a transaction of its own. A run that failed or was
-    interrupted stores here the reasons of the items still waiting, which its last transaction
-    did not store."""
-    feed, now = state.feed, utcnow()
+    """Record how the run ended, in a transaction of its own. A run that failed or was
+    interrupted stores here the reasons of the items still waiting, which its last
+    transaction did not store. A dry run's record goes with its transaction, and so it counts
+    in no metric and no log."""
+    slug, run_id, counts = state.feed.slug, state.run_id, state.applier.counts
     unstored = status in (RunStatus.FAILED, RunStatus.ABANDONED)
-    async with engine.begin() as connection:
+    async with state.writes.transaction(lease=False) as connection:
         await state._record(connection, state.applier.waiting() if unstored else [])
-        values = {"status": status, "finished_at": now, "error": error}
-        if status == RunStatus.FAILED:
-            failures = feed.consecutive_failures + 1
-            await connection.execute(
-                update(FEED)
-                .where(FEED.c.id == feed.id)
-                .values(consecutive_failures=failures, next_eligible_at=now + backoff(failures))
-            )
-        elif status == RunStatus.NOT_MODIFIED:
-            await connection.execute(
-                update(FEED)
-                .where(FEED.c.id == feed.id)
-                .values(last_success_at=now, consecutive_failures=0, next_eligible_at=None)
-            )
-        await connection.execute(update(RUN).where(RUN.c.id == state.run_id).values(values))
-
-
-async def _heartbeat(state: Run) -> None:
-    """Keep the lease and show the run alive while a long fetch or batch goes on."""
-    while True:
-        await asyncio.sleep(HEARTBEAT.total_seconds())
-        try:
-            async with state.engine.begin() as connection:
-                await leases.hold(connection, state.feed.id, state.owner, state.epoch)
-                await connection.execute(
-                    update(RUN).where(RUN.c.id == state.run_id).values(heartbeat_at=utcnow())
-                )
-        except leases.LeaseLost:
-            log.warning("run %s lost its lease; its next commit will fail", state.run_id)
-            return
-
-
-async def reap(engine: AsyncEngine, grace: dt.timedelta = leases.TTL * 2) -> int:
-    """Mark `abandoned` the runs whose process stopped beating (killed, crashed) `grace` ago.
-
-    `leases.TTL` is the least grace that never takes a live run: a run beats every TTL / 3,
-    each beat extending its lease by TTL, so a run that beat within TTL still holds its lease,
-    and one that did not has lost it to whoever claims the feed next."""
-    now = utcnow()
-    async with engine.begin() as connection:
-        result = await connection.execute(
-            update(RUN)
-            .where(RUN.c.status == RunStatus.RUNNING, RUN.c.heartbeat_at < now - grace)
-            .values(
-                status=RunStatus.ABANDONED,
-                finished_at=now,
-                error="the process running it stopped (no heartbeat)",
-            )
-        )
-    return result.rowcount
+        await ledger.end(connection, state.feed, run_id, status, error)
+    if state.writes.dry_run:
+        return Outcome(None, slug, status, counts, error, state.http_status, state.bytes)
+    metrics.record(slug, status, counts, utcnow())
+    log.info("run %s of %s: %s", run_id, slug, status, extra={"error": error})
+    return Outcome(run_id, slug, status, counts, error, state.http_status, state.bytes)

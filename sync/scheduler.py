@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from store.registry import FEED
 from store.tables import as_utc, utcnow
 
-from . import config, runs
+from . import config, ledger, runs
 
 log = logging.getLogger("alliance.sync.scheduler")
 CHECK_EVERY = dt.timedelta(seconds=10)
@@ -46,7 +46,7 @@ class Scheduler:
 
     async def start(self) -> None:
         """Reap, schedule every enabled feed, and run each once now (trigger `startup`)."""
-        await runs.reap(self.engine)
+        await ledger.reap(self.engine)
         await self.rebuild()
         for job in self.scheduler.get_jobs():
             slug = job.id.removeprefix("feed:")
@@ -81,7 +81,7 @@ class Scheduler:
         database that cannot answer now (SQLite locked by a long batch, PostgreSQL restarting)
         is asked again at the next check."""
         try:
-            await runs.reap(self.engine)
+            await ledger.reap(self.engine)
             if await self._state() != self._seen:
                 await self.rebuild()
         except (DBAPIError, OSError) as exc:

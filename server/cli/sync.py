@@ -72,7 +72,7 @@ def sync(
     from rich.table import Table
 
     from store.feeds import RunStatus
-    from sync import leases, runs
+    from sync import leases, ledger, runs
 
     async def work(engine) -> list[runs.Outcome]:
         wanted = list(feeds or [])
@@ -80,7 +80,7 @@ def sync(
             wanted += [f.slug for f in await sync_config.listed(engine) if f.enabled]
         if not wanted:
             raise SyncError("name feeds to sync, or --all")
-        reaped = await runs.reap(engine, grace=leases.TTL)
+        reaped = await ledger.reap(engine, grace=leases.TTL)
         if reaped:
             whose = (
                 "run of a stopped process is" if reaped == 1 else "runs of stopped processes are"

@@ -28,6 +28,9 @@ whose values the `alliance-feed/1` schema refuses -> `ItemError`. A body that is
 with a mapped column missing or doubled, a quoted field never closed -> `FeedFormatError`
 naming the line. A column map naming a field the item type does not have -> `ConfigError`
 when the parser is made.
+
+Longer than 300 lines because the dialect, the column map and the cells of each item type
+are one format's rules.
 """
 
 import codecs

@@ -28,6 +28,8 @@ organization or post is not in the file, a membership of an organization (not a 
 record the `alliance-feed/1` schema refuses (such as a member whose country cannot be told).
 A UTF-8 byte order mark is skipped (real Popolo files have them); other fatal problems raise
 `FeedFormatError` as for `alliance-feed/1`.
+
+Longer than 300 lines because each of Popolo's arrays maps to items in a way of its own.
 """
 
 import datetime as dt

@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from store import feeds, seed, tables
 from store.registry import FEED
@@ -359,3 +359,54 @@ async def test_a_reference_that_names_nothing_says_what_it_meant_and_how_to_writ
     assert [(i.stage, i.item_id, i.message) for i in applied.issues] == [
         ("resolve", item.id, message)
     ]
+
+
+# ---- soft-deleted records: found by key, for references and matching alike (sync.matching) ----
+
+
+async def soft_delete_member(hub, slug: str) -> int:
+    async with hub.database.engine.begin() as connection:
+        found = await connection.scalar(select(tables.Member.id).where(tables.Member.slug == slug))
+        await connection.execute(
+            update(tables.Member).where(tables.Member.id == found).values(deleted_at=T0)
+        )
+        await connection.execute(
+            insert(tables.Identifier).values(
+                entity_type="member", entity_id=found, scheme="wikidata", value="Q1720"
+            )
+        )
+    return found
+
+
+async def test_a_reference_names_a_soft_deleted_record_and_leaves_it_deleted(hub):
+    mainz = await soft_delete_member(hub, "mainz")
+
+    applied = await hub.apply(
+        organisation("a", home="slug:mainz"), organisation("b", home="wikidata:Q1720")
+    )
+
+    assert (applied.counts.created, applied.issues) == (2, [])
+    homes = await hub.rows(
+        select(tables.Organisation.member_id).where(tables.Organisation.slug.in_(["wfk", "wfk-2"]))
+    )
+    assert homes == [(mainz,), (mainz,)]
+    [(deleted_at,)] = await hub.rows(
+        select(tables.Member.deleted_at).where(tables.Member.id == mainz)
+    )
+    assert deleted_at is not None
+
+
+@pytest.mark.parametrize(
+    "key",
+    [{"slug": "mainz"}, {"identifiers": [{"scheme": "wikidata", "value": "Q1720"}]}],
+    ids=["slug", "identifier"],
+)
+async def test_an_item_matching_a_soft_deleted_record_brings_it_back(hub, key):
+    mainz = await soft_delete_member(hub, "mainz")
+
+    applied = await hub.apply(member("mz", "Mainz", **key))
+
+    assert (applied.counts.created, applied.counts.updated) == (0, 1)
+    assert await hub.rows(
+        select(tables.Member.id, tables.Member.deleted_at).where(tables.Member.name == "Mainz")
+    ) == [(mainz, None)]

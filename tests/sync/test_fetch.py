@@ -40,12 +40,18 @@ QUICK = Limits(connect_timeout=2, read_timeout=5, deadline=10, backoff=0.01, bac
 MiB = 1024 * 1024
 
 
+def streamed(status: int, body: bytes) -> httpx.Response:
+    """A response whose body is still to be read, as one from the network is: sync.fetch reads
+    the raw bytes itself (`sync.bodies`)."""
+    return httpx.Response(status, stream=httpx.ByteStream(body))
+
+
 class Recorder:
     """A transport that answers from a function and remembers what it was asked."""
 
     def __init__(self, answer=None):
         self.requests: list[httpx.Request] = []
-        self._answer = answer or (lambda request: httpx.Response(200, content=b"mock"))
+        self._answer = answer or (lambda request: streamed(200, b"mock"))
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -547,7 +553,7 @@ async def test_redirect_from_http_to_https_on_the_same_host_keeps_the_callers_he
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.scheme == "http":
             return httpx.Response(301, headers={"Location": "https://93.184.216.34/feed"})
-        return httpx.Response(200, content=b"upgraded")
+        return streamed(200, b"upgraded")
 
     recorder = Recorder(answer)
     async with mock_client(recorder) as client:

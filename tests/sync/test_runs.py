@@ -16,12 +16,13 @@ from server.web import demo
 from store import feeds, seed, tables
 from store.registry import FEED, ISSUE, MEMBER, RUN
 from store.tables import as_utc, utcnow
-from sync import config, leases, runs
+from sync import config, leases, ledger, runs
 from tests.factories import document, member, organisation
 
 from .feedserver import FeedServer, drip, late, respond, sequence
 
-CITIES = document(*(member(f"c{i}", f"Stadt {i}") for i in range(10)))
+CITIES_ITEMS = [member(f"c{i}", f"Stadt {i}") for i in range(10)]
+CITIES = document(*CITIES_ITEMS)
 
 
 @pytest.fixture
@@ -290,7 +291,7 @@ async def test_the_reaper_marks_runs_of_dead_processes_abandoned(database, serve
                 heartbeat_at=utcnow() - dt.timedelta(minutes=10),
             )
         )
-    assert await runs.reap(database.engine) == 1
+    assert await ledger.reap(database.engine) == 1
     assert await scalar(database, select(RUN.c.status)) == "abandoned"
 
 
@@ -303,10 +304,32 @@ async def test_dry_run_reports_and_writes_nothing(database, server, client):
     assert await scalar(database, select(func.count()).select_from(RUN)) == 0
 
 
+async def test_a_dry_run_that_fails_part_way_reports_it_and_leaves_nothing(
+    database, server, client
+):
+    # given: a feed whose second page is missing, after a first page that applies
+    server.route("/feed", respond(200, document(*CITIES_ITEMS, next_page=server.url("/gone"))))
+    await add_feed(database, server)
+    labels = {"feed": "cities", "status": "failed"}
+    before = REGISTRY.get_sample_value("alliance_sync_runs_total", labels) or 0
+
+    # when
+    outcome = await runs.run(database.engine, "cities", client, dry_run=True)
+
+    # then: it ends as a real run would, and the store, the feed and the metrics are untouched
+    assert (outcome.status, outcome.run_id, outcome.counts.created) == ("failed", None, 10)
+    assert "HTTP 404" in outcome.error
+    assert await members(database) == 0
+    assert await scalar(database, select(func.count()).select_from(RUN)) == 0
+    feed = await feed_row(database, "cities")
+    assert (feed.consecutive_failures, feed.next_eligible_at, feed.lease_owner) == (0, None, None)
+    assert (REGISTRY.get_sample_value("alliance_sync_runs_total", labels) or 0) == before
+
+
 async def test_backoff_grows_with_failures_and_is_capped():
-    assert runs.backoff(1) == dt.timedelta(minutes=1)
-    assert runs.backoff(3) == dt.timedelta(minutes=4)
-    assert runs.backoff(30) == runs.BACKOFF_MAX
+    assert ledger.backoff(1) == dt.timedelta(minutes=1)
+    assert ledger.backoff(3) == dt.timedelta(minutes=4)
+    assert ledger.backoff(30) == ledger.BACKOFF_MAX
 
 
 async def test_a_large_feed_cut_off_near_its_end_changes_nothing(database, server, client):
@@ -413,7 +436,8 @@ async def test_a_feed_allowed_private_addresses_reaches_metadata_only_when_told_
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent.append(request)
-        return httpx.Response(200, content=document(member("m", "Metastadt")))
+        # A body still to be read, as from the network: sync.fetch reads the raw bytes itself.
+        return httpx.Response(200, stream=httpx.ByteStream(document(member("m", "Metastadt"))))
 
     fields = {"allow_link_local": True} if allow_link_local else {}
     spec = config.spec(slug="meta", url=url, format="alliance-feed/1", allow_private=True, **fields)
