@@ -1,4 +1,5 @@
-"""The data of Alliance Hub: tables, engine and sessions, migrations and the seed data set.
+"""The data of Alliance Hub: tables, the registry that names them, engine and sessions,
+migrations and the seed data set.
 
 `store` imports nothing else of ours; `sync` and `server` both build on it.
 """
