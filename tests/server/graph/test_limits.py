@@ -13,7 +13,7 @@ from server.graph.limits import Limits
 from tests.bombs import fragment_bomb
 from tests.readme import readme_query
 
-from .conftest import Client
+from ..conftest import Client
 
 DEEP = '{ member(slug: "kaiserslautern") { ' + "parent { " * 14 + "slug" + " }" * 15 + " }"
 ALIASES = "{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }"

@@ -4,7 +4,7 @@
 import ast
 from pathlib import Path
 
-GRAPH = Path(__file__).resolve().parents[2] / "server" / "graph"
+GRAPH = Path(__file__).resolve().parents[3] / "server" / "graph"
 AREAS = {"members", "organisations", "people", "partnerships", "events"}
 WIRING = {"server.graph.nodes", "server.graph.schema"}  # the root fields, which know every area
 

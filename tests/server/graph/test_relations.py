@@ -5,7 +5,7 @@ from sqlalchemy import insert, select
 from server.graph import relations
 from store import seed, tables
 
-from .conftest import Client
+from ..conftest import Client
 
 THROUGH_CONNECTION = """
 {

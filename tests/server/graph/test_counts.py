@@ -10,7 +10,7 @@ import pytest
 
 from tests import synthetic
 
-from .conftest import Client
+from ..conftest import Client
 
 MEMBERS = """
 query Members($by: [MemberGroup!]!, $filter: MemberFilter) {

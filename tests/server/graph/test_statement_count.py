@@ -4,7 +4,7 @@ import pytest
 
 from tests import synthetic
 
-from .conftest import Client
+from ..conftest import Client
 
 DEEP_QUERY = """
 query Deep {

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from store import seed
 
-from .conftest import Client
+from ..conftest import Client
 
 QUERY = """
 {

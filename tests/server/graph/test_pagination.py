@@ -6,7 +6,7 @@ from sqlalchemy import insert
 from store.registry import MEMBER
 from tests import synthetic
 
-from .conftest import Client
+from ..conftest import Client
 
 PAGE = """
 query Page($first: Int, $after: String, $last: Int, $before: String, $orderBy: [MemberOrder!]) {
