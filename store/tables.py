@@ -245,6 +245,10 @@ class Identifier(SQLModel, table=True):
         one_of("entity_type", enums.EntityType),
         UniqueConstraint("entity_type", "scheme", "value", name="uq_identifier_key"),
         Index("ix_identifier_entity", "entity_type", "entity_id"),
+        # `sync.apply.Applier._identifiers`: an updated record's identifiers by type and value,
+        # whatever their scheme (the key above puts the scheme first). With `scheme` the look-up
+        # reads the index alone; without it SQLite's planner takes the key instead.
+        Index("ix_identifier_value", "value", "entity_type", "scheme"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -261,6 +265,9 @@ class Source(SQLModel, table=True):
     __table_args__ = (
         one_of("entity_type", enums.EntityType),
         Index("ix_source_entity", "entity_type", "entity_id"),
+        # `sync.apply.Applier._retire_children`: the periods a member's item gave, found by
+        # their sources (feed, item and type) when the item changes.
+        Index("ix_source_feed_item", "feed", "item_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
