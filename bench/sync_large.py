@@ -157,102 +157,115 @@ def run_one(loader: str, database: str, run: int, where: dict, args, kept: list[
         return bench(feed, url, folder, total, args, run)
 
 
+def make_feed(folder: Path, args) -> tuple[Path, dict]:
+    """Writes the feed and checks it with the sync's parser: its path and what it holds."""
+    feed = folder / "feed.json"
+    started = time.perf_counter()
+    made = write_feed(feed, args.items, args.seed)
+    print(
+        f"feed: {made['items']:,} items {made['types']}, {made['bytes'] / 2**20:.1f} MiB, "
+        f"written in {time.perf_counter() - started:.1f} s "
+        f"({made['german_members_sharing_a_name']:,} German members share one of "
+        f"{made['german_names_repeated']:,} repeated names)",
+        flush=True,
+    )
+    checked = time.perf_counter()
+    check_feed(feed, made["items"])
+    made["check_s"] = round(time.perf_counter() - checked, 1)
+    print(f"feed: every item valid (checked with the sync's parser in {made['check_s']} s)")
+    return feed, made
+
+
+def finish(rows: list[dict], made: dict, args, context: dict) -> None:
+    """Prints the tables, saves them as JSON with `context` (commit, load average, versions)
+    and says what to doubt; a run that did not end as expected makes the bench fail."""
+    hub_rows = [row for row in rows if row["loader"] == "hub"]
+    found = report.summary(rows)
+    if hub_rows:
+        print()
+        report.print_table(hub_rows)
+        if any(row.get("profiled") for row in hub_rows):
+            print("* sampled by py-spy while it ran (100 Hz), a little slower than unobserved")
+    load = context["load_average"]
+    print(
+        f"\n{made['items']:,} items, median of {args.repeat} run(s) of each loader, "
+        f"alternated; commit {context['commit']}; load average {load['start']} at the start, "
+        f"{load['end']} at the end"
+    )
+    report.print_comparison(found)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    saved = RESULTS / f"sync_large-{stamp}.json"
+    codes = {row["code"] for row in hub_rows}
+    document = {
+        "when": stamp,
+        "command": sys.argv,
+        "feed": made,
+        "timeout_s": args.timeout,
+        "repeat": args.repeat,
+        "peers": args.peers,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        **context,
+        "commit_at_end": git("rev-parse", "--short", "HEAD"),
+        "code_changed_during_run": len(codes) > 1,
+        "summary": found,
+        "rows": rows,
+    }
+    saved.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(f"\nsaved {saved.relative_to(ROOT)}")
+    if args.profile:
+        for row in hub_rows:
+            print(f"\n{row['database']}, {row['case']}, run {row['run']}:", end="")
+            print_profile(profile_path(row["database"], row["case"], row["run"]))
+    if len(codes) > 1:
+        print(
+            "\nWARNING: sync/ or store/ changed on disk during the run (see each row's "
+            "`code` in the JSON): the rows measured different code."
+        )
+    if any(row["timed_out"] for row in rows):
+        print(
+            f"\nA loader did not finish within --timeout {args.timeout:g} s: its row "
+            "shows what it had committed by then, and the cases after it were skipped. "
+            "See the items/s by items done above; --timeout 0 waits for the end."
+        )
+    problems = [p for row in rows for p in row.get("problems", [])]
+    if problems:
+        raise SystemExit("some runs did not end as expected: " + "; ".join(problems))
+
+
 def main() -> None:
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     RESULTS.mkdir(exist_ok=True)
     started = time.perf_counter()
     commit = git("rev-parse", "--short", "HEAD")
-    # Uncommitted changes to the code under test make the figures hard to compare.
-    uncommitted = git("status", "--porcelain", "--", "sync", "store").splitlines()
+    context = {
+        "commit": commit,
+        # Uncommitted changes to the code under test make the figures hard to compare.
+        "uncommitted": git("status", "--porcelain", "--", "sync", "store").splitlines(),
+    }
     if args.sqlite_only:
         print("--sqlite-only: the hub alone (dlt and COPY load PostgreSQL only)")
-    dlt_python = peers.dlt_python() if "dlt" in args.peers else None  # before any timing
+    if "dlt" in args.peers:
+        peers.dlt_python()  # installed before anything is timed
+        context["dlt"] = peers.DLT_REQUIREMENTS
     folder = Path(tempfile.mkdtemp(prefix="alliance_sync_large_"))
     kept: list[str] = []
     rows: list[dict] = []
     try:
-        feed = folder / "feed.json"
-        generating = time.perf_counter()
-        made = write_feed(feed, args.items, args.seed)
-        generated = time.perf_counter() - generating
-        print(
-            f"feed: {made['items']:,} items {made['types']}, {made['bytes'] / 2**20:.1f} MiB, "
-            f"written in {generated:.1f} s ({made['german_members_sharing_a_name']:,} German "
-            f"members share one of {made['german_names_repeated']:,} repeated names)",
-            flush=True,
-        )
-        checked = time.perf_counter()
-        check_feed(feed, made["items"])
-        made["check_s"] = round(time.perf_counter() - checked, 1)
-        print(f"feed: every item valid (checked with the sync's parser in {made['check_s']} s)")
-
+        feed, made = make_feed(folder, args)
         server, feed_url, etag = feed_server.start(folder, feed)
         print(f"feed server pid {server.pid} on {feed_url}, ETag {etag}", flush=True)
         where = {"folder": folder, "feed": feed, "items": made["items"], "url": feed_url}
         where |= {"etag": etag, "server": server, "code": code_fingerprint}
-        load_at_start = load_average()
-        print(f"load average {load_at_start} (1, 5, 15 min); commit {commit}", flush=True)
+        load = {"start": load_average()}
+        print(f"load average {load['start']} (1, 5, 15 min); commit {commit}", flush=True)
         for run in range(1, args.repeat + 1):
             for loader, database in plan(args):
                 rows += run_one(loader, database, run, where, args, kept)
-        load_at_end = load_average()
-
-        hub_rows = [row for row in rows if row["loader"] == "hub"]
-        found = report.summary(rows)
-        if hub_rows:
-            print()
-            report.print_table(hub_rows)
-            if any(row.get("profiled") for row in hub_rows):
-                print("* sampled by py-spy while it ran (100 Hz), a little slower than unobserved")
-        print(
-            f"\n{made['items']:,} items, median of {args.repeat} run(s) of each loader, "
-            f"alternated; commit {commit}; load average {load_at_start} at the start, "
-            f"{load_at_end} at the end"
-        )
-        report.print_comparison(found)
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        saved = RESULTS / f"sync_large-{stamp}.json"
-        codes = {row["code"] for row in hub_rows}
-        document = {
-            "when": stamp,
-            "command": sys.argv,
-            "feed": made,
-            "timeout_s": args.timeout,
-            "repeat": args.repeat,
-            "peers": args.peers,
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "machine": platform.machine(),
-            "load_average": {"start": load_at_start, "end": load_at_end},
-            "commit": commit,
-            "uncommitted": uncommitted,
-            "commit_at_end": git("rev-parse", "--short", "HEAD"),
-            "dlt": peers.DLT_REQUIREMENTS if dlt_python else None,
-            "code_changed_during_run": len(codes) > 1,
-            "summary": found,
-            "rows": rows,
-        }
-        saved.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
-        print(f"\nsaved {saved.relative_to(ROOT)}")
-        if args.profile:
-            for row in hub_rows:
-                print(f"\n{row['database']}, {row['case']}, run {row['run']}:", end="")
-                print_profile(profile_path(row["database"], row["case"], row["run"]))
-        if len(codes) > 1:
-            print(
-                "\nWARNING: sync/ or store/ changed on disk during the run (see each row's "
-                "`code` in the JSON): the rows measured different code."
-            )
-        if any(row["timed_out"] for row in rows):
-            print(
-                f"\nA loader did not finish within --timeout {args.timeout:g} s: its row "
-                "shows what it had committed by then, and the cases after it were skipped. "
-                "See the items/s by items done above; --timeout 0 waits for the end."
-            )
-        problems = [p for row in rows for p in row.get("problems", [])]
-        if problems:
-            raise SystemExit("some runs did not end as expected: " + "; ".join(problems))
+        load["end"] = load_average()
+        finish(rows, made, args, context | {"load_average": load})
     finally:
         watch.stop_all()
         if args.keep:
