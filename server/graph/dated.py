@@ -37,3 +37,8 @@ class DatedGroup(Enum):
 
 def year(table: FromClause) -> ColumnElement[Any]:
     return func.substr(table.c.start_date, 1, 4)  # partial dates all begin with YYYY
+
+
+def group_columns(table: FromClause) -> dict[str, ColumnElement[Any]]:
+    """The column each `DatedGroup` counts by, in `table`."""
+    return {"year": year(table), "kind": table.c.kind, "status": table.c.status}

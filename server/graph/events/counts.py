@@ -8,7 +8,7 @@ from store.registry import EVENT
 
 from ..context import Ctx
 from ..counting import By, counts
-from ..dated import DatedGroup, year
+from ..dated import DatedGroup, group_columns
 from .enums import EventKind, EventStatus
 from .filters import EventsWhere
 from .listing import EVENTS
@@ -27,5 +27,4 @@ async def event_counts(
     by: Annotated[list[DatedGroup], By],
     filter: EventsWhere = None,
 ) -> list[EventCount]:
-    columns = {"year": year(EVENT), "kind": EVENT.c.kind, "status": EVENT.c.status}
-    return await counts(info, EVENTS, filter, by, columns, EventCount)
+    return await counts(info, EVENTS, filter, by, group_columns(EVENT), EventCount)

@@ -8,7 +8,7 @@ from store.registry import PARTNERSHIP
 
 from ..context import Ctx
 from ..counting import By, counts
-from ..dated import DatedGroup, year
+from ..dated import DatedGroup, group_columns
 from .enums import PartnershipKind, PartnershipStatus
 from .filters import PartnershipsWhere
 from .listing import PARTNERSHIPS
@@ -27,9 +27,6 @@ async def partnership_counts(
     by: Annotated[list[DatedGroup], By],
     filter: PartnershipsWhere = None,
 ) -> list[PartnershipCount]:
-    columns = {
-        "year": year(PARTNERSHIP),
-        "kind": PARTNERSHIP.c.kind,
-        "status": PARTNERSHIP.c.status,
-    }
-    return await counts(info, PARTNERSHIPS, filter, by, columns, PartnershipCount)
+    return await counts(
+        info, PARTNERSHIPS, filter, by, group_columns(PARTNERSHIP), PartnershipCount
+    )
