@@ -102,3 +102,15 @@ async def seeded(databases: Databases) -> Database:
     database = await databases.create()
     await seed.seed(database.engine)
     return database
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    from tests import differential
+
+    if differential.TALLY:
+        database = "PostgreSQL" if ON_POSTGRES else "SQLite"
+        terminalreporter.section(f"compiled reads against the resolvers, on {database}")
+        for outcome, count in differential.TALLY.most_common():
+            terminalreporter.write_line(f"{count:6}  {outcome}")
+        for reason, count in differential.FALLBACKS.most_common():
+            terminalreporter.write_line(f"{count:6}    because: {reason}")

@@ -162,4 +162,5 @@ def connection_field(listing: Listing, description: str, link: Link | None = Non
         await prefetch(info.context.loaders, connection.page.items, selections)
         return connection
 
+    resolve.listing, resolve.link = listing, link  # read by the compiler of whole queries
     return strawberry.field(resolver=resolve, description=description)

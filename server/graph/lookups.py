@@ -26,4 +26,5 @@ def lookup_field(listing: Listing, kind: str, description: str) -> Any:
     async def resolve(info: Ctx, slug: Slug) -> listing.node | None:
         return await by_slug(info, listing, kind, slug)
 
+    resolve.listing = listing
     return strawberry.field(resolver=resolve, description=description)

@@ -82,7 +82,7 @@ class Page:
         return encode_cursor(self.order, item)
 
 
-def _signature(order: Sequence[SortKey]) -> str:
+def signature(order: Sequence[SortKey]) -> str:
     return ",".join(f"{k.name}{'-' if k.descending else '+'}" for k in order)
 
 
@@ -91,7 +91,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def encode_cursor(order: Sequence[SortKey], item: Any) -> str:
-    payload = [_signature(order), [_jsonable(k.value(item)) for k in order]]
+    payload = [signature(order), [_jsonable(k.value(item)) for k in order]]
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
 
 
@@ -101,10 +101,10 @@ def decode_cursor(
     """The sort values a cursor holds, each as its column compares against it."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        signature, values = orjson.loads(raw)
+        made_for, values = orjson.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         raise InvalidCursor(f"`{argument}` is not a cursor of this API", field=argument) from None
-    if signature != _signature(order) or not isinstance(values, list) or len(values) != len(order):
+    if made_for != signature(order) or not isinstance(values, list) or len(values) != len(order):
         raise InvalidCursor(
             f"`{argument}` was made for another ordering; keep `orderBy` when paging",
             field=argument,
@@ -143,7 +143,7 @@ def _beyond(table: FromClause, order: Sequence[SortKey], values: list[Any], forw
     return or_(*alternatives)
 
 
-def _order_by(table: FromClause, order: Sequence[SortKey], reverse: bool) -> list[Any]:
+def order_terms(table: FromClause, order: Sequence[SortKey], reverse: bool) -> list[Any]:
     return [
         key.expr(table).desc() if key.descending != reverse else key.expr(table).asc()
         for key in order
@@ -205,7 +205,7 @@ async def fetch_page(
         return Page([], order, has_next=False, has_previous=win.after)
     statement = (
         query.where(*win.conditions)
-        .order_by(*_order_by(table, order, win.backwards))
+        .order_by(*order_terms(table, order, win.backwards))
         .limit(win.limit + 1)
     )
     return _page([build(row) for row in await reader.rows(statement)], order, win)
@@ -258,7 +258,7 @@ async def fetch_pages_by_parent(
             *table.c,
             link.parent.label("link_parent"),
             func.row_number()
-            .over(partition_by=link.parent, order_by=_order_by(table, order, win.backwards))
+            .over(partition_by=link.parent, order_by=order_terms(table, order, win.backwards))
             .label("link_rank"),
         )
         .select_from(link.source(table))

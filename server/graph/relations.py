@@ -92,6 +92,7 @@ def either(returns: Any, description: str, *joins: One) -> Any:
                 return join.loader(info.context.loaders, self, build).load(value)
         return None
 
+    resolve.joins = joins
     return strawberry.field(resolver=resolve, graphql_type=returns, description=description)
 
 

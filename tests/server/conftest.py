@@ -6,27 +6,38 @@ import pytest
 from strawberry.types import ExecutionResult
 
 from server.config import Settings
+from server.graph.compiled import Compiler
 from server.graph.context import Context
 from server.graph.reader import Reader
 from server.graph.schema import build_schema
+from tests import differential
 
 
 class Client:
+    """Runs queries on the resolvers and checks each answer against the compiled read
+    (`tests/differential.py`)."""
+
     def __init__(self, database, settings: Settings):
         self.database = database
         self.settings = settings
         self.schema = build_schema(settings)
+        self.compiler = Compiler(self.schema, database.engine, settings)
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> ExecutionResult:
         reader = Reader(self.database.engine)
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 query,
                 variable_values=variables,
                 context_value=Context(reader=reader, settings=self.settings),
             )
         finally:
             await reader.close()
+        if not result.errors:
+            await differential.compare(
+                self.compiler, self.database.engine, query, variables, result.data
+            )
+        return result
 
     async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The result's data, failing the test on any error."""

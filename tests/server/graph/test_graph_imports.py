@@ -6,7 +6,8 @@ from pathlib import Path
 
 GRAPH = Path(__file__).resolve().parents[3] / "server" / "graph"
 AREAS = {"members", "organisations", "people", "partnerships", "events"}
-WIRING = {"server.graph.nodes", "server.graph.schema"}  # the root fields, which know every area
+# The root fields, which know every area: where they are declared and where they are compiled.
+WIRING = {"server.graph.nodes", "server.graph.schema", "server.graph.compiled.planner"}
 
 
 def _name(path: Path) -> str:
