@@ -407,9 +407,8 @@ class _Walk:
                 pairs.append((key, listed(edge)))
             elif name == "pageInfo":
                 more = self.json.boolean(func.count() > win.limit)
-                last = (
-                    self.json.least(func.max(rows.c[FETCHED]), win.limit) if wants.cursors else None
-                )
+                # every row holds how many rows its page fetched
+                last = self.json.least(rows.c[FETCHED], win.limit) if wants.cursors else None
                 first_cursor = cursor_at(1) if wants.cursors else None
                 last_cursor = cursor_at(last) if wants.cursors else None
                 info = {
