@@ -24,15 +24,16 @@ def ordered(value: Any) -> Any:
 
 
 async def compare(
-    compiler: Compiler, engine, query: str, variables: dict | None, data: Any
+    compiler: Compiler, engine, query: str, variables: dict | None, data: Any, corpus: str
 ) -> str | None:
     """Checks the compiled answer of a query the resolvers answered with `data` (no errors).
 
+    `corpus` says where the query comes from (the suite's tests, or generated), for the tally.
     Returns why the compiler left it to the resolvers, or None when both answered alike.
     """
     plan = compiler.prepare(query, None, variables or {})
     if not isinstance(plan, Compiled):
-        TALLY["left to the resolvers"] += 1
+        TALLY[f"{corpus}: left to the resolvers"] += 1
         FALLBACKS[plan.reason] += 1
         return plan.reason
     reader = Reader(engine)
@@ -41,7 +42,7 @@ async def compare(
     finally:
         await reader.close()
     if text is None:
-        TALLY["left to the resolvers"] += 1
+        TALLY[f"{corpus}: left to the resolvers"] += 1
         reason = compiler.plans[plan.key].reason if plan.key in compiler.plans else "lookup"
         FALLBACKS[reason] += 1
         return reason
@@ -51,5 +52,5 @@ async def compare(
         f"resolvers: {orjson.dumps(data).decode()[:3000]}\ncompiled:  {text[:3000]}\n"
         f"SQL: {plan.sql[:4000]}"
     )
-    TALLY["compared, equal"] += 1
+    TALLY[f"{corpus}: compared, equal"] += 1
     return None

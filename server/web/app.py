@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from server.config import Settings
+from server.graph.compiled import Compiler
 from server.graph.schema import build_schema
 from store.db import count_statements, create_engine
 
@@ -24,6 +25,7 @@ def create_app(settings: Settings) -> Starlette:
         engine = create_engine(settings)
         count_statements(engine, metrics.SQL_STATEMENTS.inc)
         app.state.engine = engine
+        app.state.compiler = Compiler(app.state.schema, engine, settings)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if settings.demo:

@@ -3,7 +3,9 @@
 POST with a JSON body, or GET for queries. A client that accepts
 `application/graphql-response+json` gets that media type and the specification's status codes
 (400 for a request that could not be executed); legacy clients get `application/json` and 200.
-Answers are encoded with orjson. Each request reads through one `Reader` (one connection).
+Answers are encoded with orjson. Each request reads through one `Reader` (one connection). A
+query the compiler plans is answered by its one statement, whose JSON text is sent as the
+database made it; any other runs on the resolvers (docs/architecture.md, Compiled reads).
 """
 
 import logging
@@ -18,6 +20,7 @@ from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from server.graph.compiled import Compiled
 from server.graph.context import Context
 from server.graph.reader import Reader
 
@@ -116,11 +119,13 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
 
 
 def _response(
-    payload: dict[str, Any], status: int, media_type: str, headers: dict[str, str]
+    payload: dict[str, Any] | str, status: int, media_type: str, headers: dict[str, str]
 ) -> Response:
-    return Response(
-        orjson.dumps(payload), status_code=status, media_type=media_type, headers=headers
+    # A compiled answer is the `data` text as the database built it, passed through.
+    body = (
+        b'{"data":' + payload.encode() + b"}" if isinstance(payload, str) else orjson.dumps(payload)
     )
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
 async def graphql(request: Request) -> Response:
@@ -129,10 +134,12 @@ async def graphql(request: Request) -> Response:
     media_type = _media_type(request)
     headers = {"x-request-id": request_id}
     operation = None
+    path = "resolvers"
     try:
         params = await _params(request)
         operation = params.get("operationName")
         payload, request_error = await _execute(request, params)
+        path = "compiled" if isinstance(payload, str) else path
         # Only the new media type may say 400 for a request that could not be executed.
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
     except BadRequest as exc:
@@ -140,25 +147,39 @@ async def graphql(request: Request) -> Response:
         status = exc.status
         headers |= exc.headers
     elapsed = time.perf_counter() - started
-    outcome = "error" if "errors" in payload else "ok"
+    outcome = "error" if isinstance(payload, dict) and "errors" in payload else "ok"
     label = metrics.operation_label(operation)
     metrics.REQUESTS.labels(label, outcome).inc()
     metrics.LATENCY.labels(label).observe(elapsed)
+    metrics.READ_PATH.labels(path).inc()
     log.info(
         "graphql %s %s",
         operation or "-",
         outcome,
-        extra={"request_id": request_id, "status": status, "ms": round(elapsed * 1000, 2)},
+        extra={
+            "request_id": request_id,
+            "status": status,
+            "ms": round(elapsed * 1000, 2),
+            "path": path,
+        },
     )
     return _response(payload, status, media_type, headers)
 
 
-async def _execute(request: Request, params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Run the operation; the flag tells a request error (nothing executed) from a result."""
+async def _execute(request: Request, params: dict[str, Any]) -> tuple[dict[str, Any] | str, bool]:
+    """Run the operation; the flag tells a request error (nothing executed) from a result. A
+    compiled answer comes back as the text of its `data`."""
     state = request.app.state
     reader = Reader(state.engine)
     allowed = {OperationType.QUERY} if request.method == "GET" else None
     try:
+        plan = state.compiler.prepare(
+            params["query"], params.get("operationName"), params.get("variables") or {}
+        )
+        if isinstance(plan, Compiled):
+            data = await state.compiler.run(plan, reader)
+            if data is not None:
+                return data, False
         result = await state.schema.execute(
             params["query"],
             variable_values=params.get("variables"),

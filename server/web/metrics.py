@@ -15,6 +15,11 @@ LATENCY = Histogram(
     ["operation"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+READ_PATH = Counter(
+    "alliance_graphql_read_path_total",
+    "GraphQL requests by the path that answered: `compiled` (one statement) or `resolvers`.",
+    ["path"],
+)
 SQL_STATEMENTS = Counter("alliance_sql_statements_total", "SQL statements sent to the database.")
 
 # Clients name their operations; past this many names, new ones share one label, so a client

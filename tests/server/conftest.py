@@ -17,8 +17,9 @@ class Client:
     """Runs queries on the resolvers and checks each answer against the compiled read
     (`tests/differential.py`)."""
 
-    def __init__(self, database, settings: Settings):
+    def __init__(self, database, settings: Settings, corpus: str = "suite"):
         self.database = database
+        self.corpus = corpus
         self.settings = settings
         self.schema = build_schema(settings)
         self.compiler = Compiler(self.schema, database.engine, settings)
@@ -35,7 +36,7 @@ class Client:
             await reader.close()
         if not result.errors:
             await differential.compare(
-                self.compiler, self.database.engine, query, variables, result.data
+                self.compiler, self.database.engine, query, variables, result.data, self.corpus
             )
         return result
 

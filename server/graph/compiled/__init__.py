@@ -32,6 +32,10 @@ log = logging.getLogger("alliance.compiled")
 MAX_PLANS = 512
 
 
+def operation_name_of(operation) -> str:
+    return operation.name.value if operation.name else "-"
+
+
 @dataclass(frozen=True)
 class Compiled:
     key: tuple[str, str | None, bytes]
@@ -102,6 +106,10 @@ class Compiler:
         parameters = tuple(
             processors[name](values[name]) if name in processors else values[name]
             for name in compiled.positiontup or ()
+        )
+        log.info(
+            "compiled read planned",
+            extra={"operation": operation_name_of(operation), "sql": compiled.string},
         )
         return Compiled(key, compiled.string, parameters, plan.lookups)
 

@@ -281,8 +281,10 @@ class _Walk:
     def one(self, type_: GraphQLObjectType, table: FromClause, condition, nodes):
         target = table.alias()
         fields = self.subfields(type_, nodes)
-        query = select(self.record(type_, target, fields)).where(
-            target.c.deleted_at.is_(None), condition(target)
+        query = (
+            select(self.record(type_, target, fields))
+            .select_from(target)
+            .where(target.c.deleted_at.is_(None), condition(target))
         )
         return self.json.nested(query)
 
@@ -327,7 +329,7 @@ class _Walk:
         fields = self.subfields(type_, nodes)
         value = self.record(type_, rows, fields)
         aggregated = self.json.aggregate(value, [rows.c[name] for name in order])
-        return self.json.nested(select(self.json.or_empty(aggregated)))
+        return self.json.nested(select(self.json.or_empty(aggregated)).select_from(rows))
 
     def either(self, field: GraphQLField, row: FromClause, joins: Sequence[One], nodes):
         whens = []
@@ -422,11 +424,11 @@ class _Walk:
                 pairs.append((key, self._count(listing, link, parent, filter_)))
             else:
                 raise NotPlanned(f"{type_.name}.{name}")
-        answer = select(self.json.object(pairs))
-        # Without nodes, edges or pageInfo nothing aggregates the rows, and none are needed.
-        if {n[0].name.value for n in fields.values()} & {"nodes", "edges", "pageInfo"}:
-            answer = answer.select_from(rows)
-        return self.json.nested(answer)
+        # Without nodes, edges or pageInfo no row is read: the object is built in place (a
+        # SELECT of its own, without rows, would give no row at all).
+        if not {n[0].name.value for n in fields.values()} & {"nodes", "edges", "pageInfo"}:
+            return self.json.object(pairs)
+        return self.json.nested(select(self.json.object(pairs)).select_from(rows))
 
     def _edge(self, type_, nodes, node_type, rows, order):
         edge_type = get_named_type(type_.fields["edges"].type)
