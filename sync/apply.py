@@ -258,7 +258,7 @@ class _Batch:
         self.known = Known(connection, self.feed)
         self.keys = Keys(connection)
         self.ids = Ids(connection)
-        self.writes = Writes(connection, self.feed, self.run_id)
+        self.writes = Writes(connection, self.feed, self.run_id, self.ids)
         self.refs = References(self.known, self.keys)
         self._digests: dict[int, str] = {}
 

@@ -35,8 +35,12 @@ def _defaults(table) -> dict[str, Any]:
 _DEFAULTS = {entity_type: _defaults(table) for entity_type, table in RECORD_TABLES.items()}
 
 
+_ID_TABLES = {**RECORD_TABLES, "membership_period": CHILD_TABLES["member"][0]}
+
+
 class Ids:
-    """New records' ids, taken from each table's sequence a batch's worth at a time. On
+    """New records' ids (and membership periods', each of which gets a source naming it),
+    taken from each table's sequence a batch's worth at a time. On
     SQLite, which has none, from the largest id in the table: a batch's transaction holds
     the database's one write lock from its first statement (the lease's UPDATE) on."""
 
@@ -56,7 +60,7 @@ class Ids:
         return self._free[entity_type].pop()
 
     async def _take(self, entity_type: str, count: int) -> None:
-        table = RECORD_TABLES[entity_type]
+        table = _ID_TABLES[entity_type]
         if self.connection.dialect.name == "postgresql":
             sequence = func.pg_get_serial_sequence(table.name, "id")
             ids = list(
@@ -89,8 +93,9 @@ _SOURCE_KEY = (
 class Writes:
     """The queued writes of one batch (see the module)."""
 
-    def __init__(self, connection: AsyncConnection, feed: feeds.Feed, run_id: int):
+    def __init__(self, connection: AsyncConnection, feed: feeds.Feed, run_id: int, ids: Ids):
         self.connection = connection
+        self.ids = ids
         self.feed = feed
         self.run_id = run_id
         self.touched: set[Any] = set()  # item keys and records with writes queued
@@ -220,12 +225,13 @@ class Writes:
             await self.connection.execute(insert(table), values)
             return
         # A period is a fact of its source: each gets one naming the feed's item.
-        ids = await self.connection.scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), values
-        )
+        await self.ids.reserve({"membership_period": len(values)})
+        for row in values:
+            row["id"] = await self.ids.next("membership_period")
+        await self.connection.execute(insert(table), values)
         self._sources += [
-            ("membership_period", child, item_id)
-            for (item_id, _, _), child in zip(rows, ids, strict=True)
+            ("membership_period", row["id"], item_id)
+            for (item_id, _, _), row in zip(rows, values, strict=True)
         ]
 
     async def _send_sources(self, now) -> None:
