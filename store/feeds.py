@@ -12,7 +12,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from .tables import Record, one_of, timestamp_field, utcnow
@@ -149,6 +149,14 @@ class FeedItem(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("feed_id", "item_type", "item_id", name="uq_feed_item_key"),
         Index("ix_feed_item_entity", "entity_type", "entity_id"),
+        # `sync.apply.Applier.retry_pending`: the feed's few waiting items, in order.
+        Index(
+            "ix_feed_item_waiting",
+            "feed_id",
+            "id",
+            postgresql_where=text("pending IS NOT NULL"),
+            sqlite_where=text("pending IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -161,7 +169,8 @@ class FeedItem(SQLModel, table=True):
     source_updated_at: dt.datetime | None = timestamp_field(default=None)
     last_seen_run_id: int | None = None
     deleted_at: dt.datetime | None = timestamp_field(default=None)
-    pending: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # None is SQL NULL, not a JSON null: only waiting items are in `ix_feed_item_waiting`.
+    pending: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
 
 
 class LockedField(SQLModel, table=True):

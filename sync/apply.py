@@ -10,36 +10,42 @@ record carries a source naming the feed, the item and the run. Two runs that cre
 record at once (two feeds, two workers) both succeed: the unique keys on slugs and identifiers
 make the later one apply its batch again, and it then finds the record or the next free slug.
 
+A batch is applied as a set (docs/architecture.md, "The walk of a feed item"): what it looks
+up is asked for at once, one query per kind of key over all its items (`sync.known`,
+`sync.matching`); its items are then decided one after another, in feed order, against what
+came back, kept current as they go; and what they write is sent at once, a few statements per
+table (`sync.writes`). The run holds nothing per item of the feed between batches: what it must
+know of earlier items is read per batch, and the items a snapshot no longer lists are the
+`feed_item` rows this run did not mark seen (`last_seen_run_id`).
+
 The caller owns the transactions: `Applier.apply` works on the connection it is given, and the
 run commits it together with its progress (see `sync.runs`).
-
-Longer than 300 lines because the steps one item goes through, from match to source, read
-best together.
 """
 
 import dataclasses
-import datetime as dt
 import hashlib
 import itertools
 import logging
 import re
 import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import feeds
-from store.registry import CHILD_TABLES, FEED_ITEM, IDENTIFIER, LOCKED, RECORD_TABLES, SOURCE
+from store.registry import FEED_ITEM, LOCKED, RECORD_TABLES
 from store.tables import as_utc, utcnow
 
-from . import matching
 from .items import Item, ItemError
-from .mapping import DEFAULTS, References, Unresolved, mapped
+from .known import Known, State
+from .mapping import DEFAULTS, Named, References, Unresolved, mapped
+from .matching import SLUGGED, Keys
+from .writes import Ids, Writes
 
 log = logging.getLogger("alliance.sync.apply")
 
@@ -49,6 +55,7 @@ _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 COLLISIONS = {"23505", "40P01"}
 TRIES = 3
 BATCHES = 0x616C6C69616E6365  # the advisory lock every batch holds on PostgreSQL ("alliance")
+RETRIED = 500  # waiting items tried again per batch
 
 
 @dataclass
@@ -69,29 +76,6 @@ class Counts:
     def invalid(self) -> int:
         """Items the feed got wrong (unreadable or invalid): the ones that can fail a run."""
         return self.quarantined - self.waiting
-
-
-@dataclass
-class State:
-    """What `feed_item` holds for one item of the feed."""
-
-    row_id: int | None = None
-    entity_id: int | None = None
-    content_hash: str | None = None
-    source_updated_at: dt.datetime | None = None
-    deleted: bool = False
-    pending: dict[str, Any] | None = None
-
-
-def _state(row) -> State:
-    return State(
-        row.id,
-        row.entity_id,
-        row.content_hash,
-        as_utc(row.source_updated_at),
-        row.deleted_at is not None,
-        row.pending,
-    )
 
 
 async def _take_turn(connection: AsyncConnection, alone: bool) -> None:
@@ -115,29 +99,21 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:100]
 
 
-@dataclass
 class Applier:
     """Applies the items of one run of one feed. Load it once, then apply batch by batch."""
 
-    feed: feeds.Feed
-    run_id: int
-    counts: Counts = field(default_factory=Counts)
-    seen: set[tuple[str, str]] = field(default_factory=set)
-    states: dict[tuple[str, str], State] = field(default_factory=dict)
-    locked: dict[tuple[str, int], set[str]] = field(default_factory=dict)
-    _live: dict[tuple[str, str], int] | None = None
+    def __init__(self, feed: feeds.Feed, run_id: int):
+        self.feed = feed
+        self.run_id = run_id
+        self.counts = Counts()
+        self.locked: dict[tuple[str, int], set[str]] = {}
+        # This run's items waiting for a reference, and why: few, and asked for at the end.
+        self._waiting: dict[tuple[str, str], str] = {}
 
     async def load(self, connection: AsyncConnection) -> None:
-        rows = await connection.execute(
-            select(FEED_ITEM).where(FEED_ITEM.c.feed_id == self.feed.id)
-        )
-        for row in rows:
-            self.states[(row.item_type, row.item_id)] = _state(row)
+        """The fields operators locked (a handful; read once per run)."""
         for row in await connection.execute(select(LOCKED)):
             self.locked.setdefault((row.entity_type, row.entity_id), set()).add(row.field)
-
-    def live_items(self) -> set[tuple[str, str]]:
-        return {k for k, s in self.states.items() if s.entity_id is not None and not s.deleted}
 
     async def apply(
         self, connection: AsyncConnection, entries: Iterable[Item | ItemError]
@@ -147,44 +123,23 @@ class Applier:
         identifier, or the two deadlock), the batch is rolled back and applied again, alone,
         and then finds what the other run made."""
         entries = list(entries)
-        counts = dataclasses.replace(self.counts)
+        counts, waiting = dataclasses.replace(self.counts), dict(self._waiting)
         for attempt in itertools.count(1):
             try:
                 async with connection.begin_nested():
                     await _take_turn(connection, alone=attempt > 1)
-                    return await self._apply(connection, entries)
+                    return await self._apply(connection, entries, retried=False)
             except DBAPIError as exc:
                 if attempt == TRIES or getattr(exc.orig, "sqlstate", None) not in COLLISIONS:
                     raise
                 log.info("feed %s: a batch met another run's writes (%s)", self.feed.slug, exc.orig)
-            self.counts = dataclasses.replace(counts)
-            await self._reread(connection, [e for e in entries if isinstance(e, Item)])
-
-    async def _reread(self, connection: AsyncConnection, items: list[Item]) -> None:
-        """What the items' states were before a rolled-back batch: as `feed_item` holds them.
-        (`seen` needs nothing: the batch, applied again, adds the same keys.)"""
-        keys = {(item.type, item.id) for item in items}
-        live = self._by_item()
-        for key in keys:
-            self.states.pop(key, None)
-            live.pop(key, None)
-        rows = await connection.execute(
-            select(FEED_ITEM).where(
-                FEED_ITEM.c.feed_id == self.feed.id,
-                FEED_ITEM.c.item_id.in_([item_id for _, item_id in keys]),
-            )
-        )
-        for row in rows:
-            key = (row.item_type, row.item_id)
-            if key in keys:
-                state = self.states[key] = _state(row)
-                if state.entity_id is not None and not state.deleted:
-                    live[key] = state.entity_id
+            self.counts, self._waiting = dataclasses.replace(counts), dict(waiting)
 
     async def _apply(
-        self, connection: AsyncConnection, entries: list[Item | ItemError]
+        self, connection: AsyncConnection, entries: list[Item | ItemError], retried: bool
     ) -> list[ItemError]:
-        refs = References(connection, self._by_item())
+        batch = _Batch(self, connection)
+        await batch.ask([e for e in entries if isinstance(e, Item)])
         issues: list[ItemError] = []
         for entry in entries:
             if isinstance(entry, ItemError):
@@ -192,9 +147,10 @@ class Applier:
                 self.counts.quarantined += 1
                 issues.append(entry)
                 continue
-            self.counts.seen += 1
-            self.seen.add((entry.type, entry.id))
-            await self._apply_one(connection, refs, entry)
+            if not retried:
+                self.counts.seen += 1
+            await batch.apply_one(entry, retried)
+        await batch.writes.send()
         return issues
 
     async def retry_pending(
@@ -204,14 +160,31 @@ class Applier:
         that came later in the feed) and of earlier runs (what it names may exist now). One
         that resolves is applied and counted like any other. With `listed_only` (a complete
         snapshot), an earlier run's item this run did not list is gone from the feed: it is
-        left as it is. Returns `waiting()`."""
-        refs = References(connection, self._by_item())
-        for (item_type, item_id), state in list(self.states.items()):
-            listed = (item_type, item_id) in self.seen
-            if state.pending is not None and (listed or not listed_only):
-                item = Item(item_type, item_id, state.pending["data"], state.source_updated_at)
-                await self._apply_one(connection, refs, item)
-        return self.waiting()
+        left as it is. Read and applied `RETRIED` at a time. Returns `waiting()`."""
+        after = 0
+        while True:
+            query = (
+                select(FEED_ITEM)
+                .where(
+                    FEED_ITEM.c.feed_id == self.feed.id,
+                    FEED_ITEM.c.pending.is_not(None),
+                    FEED_ITEM.c.id > after,
+                )
+                .order_by(FEED_ITEM.c.id)
+                .limit(RETRIED)
+            )
+            if listed_only:
+                query = query.where(FEED_ITEM.c.last_seen_run_id == self.run_id)
+            rows = (await connection.execute(query)).all()
+            if not rows:
+                return self.waiting()
+            after = rows[-1].id
+            items = [
+                Item(row.item_type, row.item_id, row.pending["data"], as_utc(row.source_updated_at))
+                for row in rows
+                if row.pending is not None  # a JSON null, written before pending was SQL NULL
+            ]
+            await self._apply(connection, items, retried=True)
 
     def waiting(self) -> list[ItemError]:
         """The items of this run that wait for a reference, as `resolve` issues; sets
@@ -221,66 +194,185 @@ class Applier:
         keeps the reason stored with it (`feed_item.pending`, and that run's `sync_issue`)
         and counts against no later run."""
         found = [
-            ItemError(None, state.pending["reason"], item_id, item_type, stage="resolve")
-            for (item_type, item_id), state in self.states.items()
-            if state.pending is not None and (item_type, item_id) in self.seen
+            ItemError(None, reason, item_id, item_type, stage="resolve")
+            for (item_type, item_id), reason in self._waiting.items()
         ]
         self.counts.quarantined += len(found) - self.counts.waiting  # once, however often asked
         self.counts.waiting = len(found)
         return found
 
-    def _by_item(self) -> dict[tuple[str, str], int]:
-        """Live records of this feed by item, built once and kept current as items apply
-        (rebuilding it for every batch made a large feed's cost grow with its square)."""
-        if self._live is None:
-            self._live = {
-                key: state.entity_id
-                for key, state in self.states.items()
-                if state.entity_id is not None and not state.deleted
-            }
-        return self._live
+    def _gone(self):
+        """The feed's items whose records are live and that this run did not list."""
+        return (
+            FEED_ITEM.c.feed_id == self.feed.id,
+            FEED_ITEM.c.entity_id.is_not(None),
+            FEED_ITEM.c.deleted_at.is_(None),
+            or_(
+                FEED_ITEM.c.last_seen_run_id.is_(None),
+                FEED_ITEM.c.last_seen_run_id != self.run_id,
+            ),
+        )
 
-    async def _apply_one(self, connection: AsyncConnection, refs: References, item: Item) -> None:
+    async def sweepable(self, connection: AsyncConnection) -> tuple[int, int]:
+        """(items a snapshot no longer lists, items with a live record), counted in SQL."""
+        live = await connection.scalar(
+            select(func.count()).where(
+                FEED_ITEM.c.feed_id == self.feed.id,
+                FEED_ITEM.c.entity_id.is_not(None),
+                FEED_ITEM.c.deleted_at.is_(None),
+            )
+        )
+        gone = await connection.scalar(select(func.count()).where(*self._gone()))
+        return gone, live
+
+    async def sweep(self, connection: AsyncConnection) -> int:
+        """Soft-delete the records of items a complete snapshot no longer lists: one
+        statement per item type it had, and one for their `feed_item` rows."""
+        now = utcnow()
+        types = await connection.scalars(
+            select(FEED_ITEM.c.item_type).where(*self._gone()).distinct()
+        )
+        for item_type in list(types):
+            table = RECORD_TABLES[item_type]
+            records = select(FEED_ITEM.c.entity_id).where(
+                *self._gone(), FEED_ITEM.c.item_type == item_type
+            )
+            await connection.execute(
+                update(table).where(table.c.id.in_(records)).values(deleted_at=now)
+            )
+        swept = await connection.execute(
+            update(FEED_ITEM).where(*self._gone()).values(deleted_at=now)
+        )
+        self.counts.deleted += swept.rowcount
+        return swept.rowcount
+
+
+class _Batch:
+    """One batch: what it looks up, its items decided one by one, what they write."""
+
+    def __init__(self, applier: Applier, connection: AsyncConnection):
+        self.applier = applier
+        self.feed = applier.feed
+        self.run_id = applier.run_id
+        self.counts = applier.counts
+        self.known = Known(connection, self.feed)
+        self.keys = Keys(connection)
+        self.ids = Ids(connection)
+        self.writes = Writes(connection, self.feed, self.run_id, self.ids)
+        self.refs = References(self.known, self.keys)
+        self._digests: dict[int, str] = {}
+
+    def _digest(self, item: Item) -> str:
+        digest = self._digests.get(id(item))
+        if digest is None:
+            digest = self._digests[id(item)] = content_hash(item)
+        return digest
+
+    async def ask(self, items: list[Item]) -> None:
+        """Ask at once for what the batch's items will look up: their `feed_item` rows; for
+        the items that changed, their sources, the items, identifiers and slugs they name, the
+        free slugs and the ids of the records they make, and the posts of the people their
+        posts name."""
+        await self.known.ask(items=[(i.type, i.id) for i in items])
+        changed = []
+        for item in items:
+            state = self.known.states.get((item.type, item.id), State())
+            if not _unchanged(item, state, self._digest(item)) and not item.deleted:
+                named = Named()
+                changed.append((item, state, named, await mapped(item.type, item.data, named)))
+        named_items, values, slugs = set(), set(), defaultdict(set)
+        for item, _, named, _ in changed:
+            values.add(item.id)
+            identifiers = item.data.get("identifiers") or []
+            values.update(i["value"] for i in identifiers)
+            if item.type in SLUGGED:
+                slugs[item.type].update(filter(None, [item.data.get("slug")]))
+                slugs[item.type].update(i["value"] for i in identifiers if i["scheme"] == "slug")
+            for ref, wanted in named.found:
+                named_items.update((entity_type, ref) for entity_type in wanted)
+                scheme, sep, value = ref.partition(":")
+                for entity_type in set(wanted) & set(SLUGGED):
+                    slugs[entity_type].add(value if scheme == "slug" else ref)
+                if sep and scheme != "slug":
+                    values.add(value)
+        sourced = [item.id for item, state, _, _ in changed if state.entity is not None]
+        await self.known.ask(items=named_items, sources=sourced)
+        await self.keys.ask(values, slugs)
+        new = [(item, record) for item, state, _, record in changed if state.entity is None]
+        await self.ids.reserve(Counter(item.type for item, _ in new))
+        bases: dict[str, Counter] = defaultdict(Counter)
+        for item, record in new:
+            if item.type in SLUGGED:
+                bases[item.type][_slug_base(item, record.columns)] += 1
+        await self.keys.ask_free_slugs(bases)
+        holders = [
+            await self._found(ref, wanted)
+            for item, _, named, _ in changed
+            if item.type == "post"
+            for ref, wanted in named.found
+            if wanted == ("person",)
+        ]
+        await self.known.ask(holders=holders)
+
+    async def _found(self, ref: str, wanted: tuple[str, ...]) -> int | None:
+        try:
+            return (await self.refs.lookup(ref, wanted))[1]
+        except Unresolved:
+            return None
+
+    async def apply_one(self, item: Item, retried: bool) -> None:
         key = (item.type, item.id)
-        state = self.states.setdefault(key, State())
+        if key in self.writes.touched:
+            await self.writes.send()  # the item came twice: its first copy is written first
+        state = await self.known.state(key)
+        listed = not retried or state.seen_run == self.run_id
+        await self._decide(item, state, listed)
+        if listed:
+            if state.pending is not None:
+                self.applier._waiting[key] = state.pending["reason"]
+            else:
+                self.applier._waiting.pop(key, None)
+
+    async def _decide(self, item: Item, state: State, listed: bool) -> None:
         updated_at = as_utc(item.updated_at)
-        if state.source_updated_at and updated_at and updated_at < state.source_updated_at:
-            self.counts.unchanged += 1  # an older copy: the newer one stays
-            return
-        digest = content_hash(item)
-        # An item a snapshot swept is unchanged but gone: listed again, its record comes back.
-        if digest == state.content_hash and state.pending is None and state.deleted == item.deleted:
+        digest = self._digest(item)
+        if _unchanged(item, state, digest):
             self.counts.unchanged += 1
+            if listed and state.row_id is not None and state.seen_run != self.run_id:
+                self.writes.seen(state.row_id)
+                state.seen_run = self.run_id
             return
         if item.deleted:
-            await self._tombstone(connection, item, state, digest, updated_at)
+            await self._tombstone(item, state, digest, updated_at, listed)
             return
         try:
-            record = await mapped(item.type, item.data, refs)
+            record = await mapped(item.type, item.data, self.refs)
         except Unresolved as exc:
             pending = {"data": item.data, "reason": str(exc)}
-            await self._remember(
-                connection, item, state, state.entity_id, None, updated_at, pending
-            )
+            self._remember(item, state, state.entity, None, updated_at, pending, listed)
             return
         # A record deleted by a tombstone or a sweep comes back when its item does.
-        entity_id = state.entity_id or await self._match(connection, item, record.columns)
-        new = entity_id is None
+        entity = state.entity
+        if entity is None:
+            entity = await self._match(item, record.columns)
+        if entity is not None and entity in self.writes.touched:
+            await self.writes.send()  # another item of the batch wrote this record
+        new = entity is None
         if new:
-            entity_id = await self._create(connection, item, record.columns)
+            entity = await self._create(item, record.columns)
             self.counts.created += 1
         else:
-            await self._update(connection, item.type, entity_id, record.columns)
+            self._update(item.type, entity, record.columns)
             self.counts.updated += 1
-        # A new record has no children, identifiers or sources yet: nothing to look up first.
         if record.children is not None:
-            await self._replace_children(connection, item, entity_id, record.children, new)
-        await self._identifiers(connection, item, entity_id, new)
-        await self._source(connection, item.type, entity_id, item.id, new)
-        await self._remember(connection, item, state, entity_id, digest, updated_at, None)
-        refs.by_item[key] = entity_id
+            self.writes.replace_children(item.type, item.id, entity, record.children, new)
+        await self._identifiers(item, entity)
+        known = not new and await self.known.has_source(item.type, entity, item.id)
+        self.writes.source(item.type, entity, item.id, known)
+        self.known.sourced(item.type, entity, item.id)
+        self._remember(item, state, entity, digest, updated_at, None, listed)
 
-    async def _match(self, connection: AsyncConnection, item: Item, columns: dict) -> int | None:
+    async def _match(self, item: Item, columns: dict) -> int | None:
         """The record a new item speaks of: by one of its identifiers, by its slug (an
         identifier of scheme `slug` too), both by `sync.matching`'s rule (a soft-deleted
         record is found, and `_update` brings it back), or for a post by who holds which post
@@ -289,190 +381,92 @@ class Applier:
         types = (item.type,)
         identifiers = item.data.get("identifiers") or []
         for ident in identifiers:
-            found = await matching.by_identifier(connection, ident["scheme"], ident["value"], types)
+            found = await self.keys.by_identifier(ident["scheme"], ident["value"], types)
             if found is not None:
                 return found[1]
         slugs = [item.data.get("slug")] + [i["value"] for i in identifiers if i["scheme"] == "slug"]
         for slug in filter(None, slugs):
-            found = await matching.by_slug(connection, slug, types)
+            found = await self.keys.by_slug(slug, types)
             if found is not None:
                 return found[1]
         if item.type == "post":
-            table = RECORD_TABLES["post"]
-            keys = ("person_id", "organisation_id", "member_id", "label")
-            return await connection.scalar(
-                select(table.c.id)
-                .where(
-                    *(
-                        table.c[k].is_(None) if columns.get(k) is None else table.c[k] == columns[k]
-                        for k in keys
-                    ),
-                    table.c.deleted_at.is_(None),
-                )
-                .limit(1)
-            )
+            return await self.known.post(columns)
         return None
 
-    async def _create(self, connection: AsyncConnection, item: Item, columns: dict) -> int:
-        table = RECORD_TABLES[item.type]
+    async def _create(self, item: Item, columns: dict) -> int:
+        record = await self.ids.next(item.type)
+        self.known.made.add((item.type, record))
         values = {**DEFAULTS.get(item.type, {}), **columns}
-        if "slug" in table.c:
-            base = item.data.get("slug") or slugify(
-                columns.get("name") or columns.get("title") or ""
-            )
-            values["slug"] = await self._free_slug(
-                connection, table, base or slugify(item.id) or item.type
-            )
-        return await connection.scalar(insert(table).values(values).returning(table.c.id))
+        slug = None
+        if item.type in SLUGGED:
+            slug = values["slug"] = await self.keys.free_slug(item.type, _slug_base(item, columns))
+        self.writes.create(item.type, record, values)
+        self.keys.made(item.type, record, slug, ())
+        if item.type == "post":
+            self.known.posted(record, values)
+        return record
 
-    async def _free_slug(self, connection: AsyncConnection, table, base: str) -> str:
-        candidate, n = base, 1
-        while await connection.scalar(select(table.c.id).where(table.c.slug == candidate)):
-            n += 1
-            candidate = f"{base}-{n}"
-        return candidate
-
-    async def _update(self, connection, item_type: str, entity_id: int, columns: dict) -> None:
-        table = RECORD_TABLES[item_type]
-        locked = self.locked.get((item_type, entity_id), set())
+    def _update(self, item_type: str, entity: int, columns: dict) -> None:
+        locked = self.applier.locked.get((item_type, entity), set())
         values = {k: v for k, v in columns.items() if k not in locked}
         values |= {"updated_at": utcnow(), "deleted_at": None}
-        await connection.execute(update(table).where(table.c.id == entity_id).values(values))
+        self.writes.update(item_type, entity, values)
+        if item_type == "post":
+            self.known.posted(entity, values)
 
-    async def _replace_children(self, connection, item: Item, entity_id: int, rows, new) -> None:
-        """The feed says all of a record's periods, parties or participants: replace them."""
-        table, parent = CHILD_TABLES[item.type]
-        if not new:
-            await self._retire_children(connection, item, entity_id)
-        for row in rows:
-            child = await connection.scalar(
-                insert(table).values({**row, parent: entity_id}).returning(table.c.id)
-            )
-            if item.type == "member":
-                await self._source(connection, "membership_period", child, item.id, new=True)
-
-    async def _retire_children(self, connection, item: Item, entity_id: int) -> None:
-        table, parent = CHILD_TABLES[item.type]
-        if item.type == "member":
-            # Periods are facts of their source; only this feed's own are replaced.
-            owned = select(SOURCE.c.entity_id).where(
-                SOURCE.c.entity_type == "membership_period",
-                SOURCE.c.feed == self.feed.slug,
-                SOURCE.c.item_id == item.id,
-            )
-            mine = table.c.id.in_(owned)
-        else:
-            mine = table.c[parent] == entity_id
-        await connection.execute(
-            update(table).where(mine, table.c.deleted_at.is_(None)).values(deleted_at=utcnow())
-        )
-
-    async def _identifiers(self, connection, item: Item, entity_id: int, new: bool) -> None:
+    async def _identifiers(self, item: Item, entity: int) -> None:
         wanted = [("feed:" + self.feed.slug, item.id)] + [
             (i["scheme"], i["value"])
             for i in item.data.get("identifiers") or []
             if i["scheme"] != "slug"  # names a hub record; its slug is its own column
         ]
-        # A new record was made because none of its identifiers was known: all are free.
-        taken = (
-            set()
-            if new
-            else {
-                (row.scheme, row.value)
-                for row in await connection.execute(
-                    select(IDENTIFIER.c.scheme, IDENTIFIER.c.value).where(
-                        IDENTIFIER.c.entity_type == item.type,
-                        IDENTIFIER.c.value.in_([value for _, value in wanted]),
-                    )
-                )
-            }
-        )
-        rows = [  # a key held by another record stays with it
-            {"entity_type": item.type, "entity_id": entity_id, "scheme": scheme, "value": value}
-            for scheme, value in dict.fromkeys(wanted)
-            if (scheme, value) not in taken
+        free = [  # a key held by another record stays with it
+            pair
+            for pair in dict.fromkeys(wanted)
+            if await self.keys.holder(item.type, *pair) is None
         ]
-        if rows:
-            await connection.execute(insert(IDENTIFIER), rows)
+        self.writes.identifiers(item.type, entity, free)
+        self.keys.gave(item.type, entity, free)
 
-    async def _source(
-        self, connection, entity_type: str, entity_id: int, item_id: str, new: bool
-    ) -> None:
-        # No URL: a feed's may hold a partner's key, and sources are shown to anyone.
-        values = {"retrieved_at": utcnow(), "run_id": self.run_id}
-        where = (
-            SOURCE.c.entity_type == entity_type,
-            SOURCE.c.entity_id == entity_id,
-            SOURCE.c.feed == self.feed.slug,
-            SOURCE.c.item_id == item_id,
-        )
-        changed = (
-            None if new else await connection.execute(update(SOURCE).where(*where).values(values))
-        )
-        if changed is None or changed.rowcount == 0:
-            await connection.execute(
-                insert(SOURCE).values(
-                    entity_type=entity_type,
-                    entity_id=entity_id,
-                    feed=self.feed.slug,
-                    item_id=item_id,
-                    **values,
-                )
-            )
-
-    async def _tombstone(self, connection, item: Item, state: State, digest, updated_at) -> None:
-        if state.entity_id is not None and not state.deleted:
-            table = RECORD_TABLES[item.type]
-            await connection.execute(
-                update(table).where(table.c.id == state.entity_id).values(deleted_at=utcnow())
-            )
+    async def _tombstone(self, item: Item, state: State, digest, updated_at, listed) -> None:
+        if state.live is not None:
+            if state.entity in self.writes.touched:
+                await self.writes.send()
+            self.writes.update(item.type, state.entity, {"deleted_at": utcnow()})
+            if item.type == "post":
+                self.known.posted(state.entity, None)
             self.counts.deleted += 1
         else:
             self.counts.unchanged += 1
-        await self._remember(connection, item, state, state.entity_id, digest, updated_at, None)
-        state.deleted = True
+        self._remember(item, state, state.entity, digest, updated_at, None, listed)
 
-    async def _remember(self, connection, item, state, entity_id, digest, updated_at, pending):
+    def _remember(self, item, state: State, entity, digest, updated_at, pending, listed) -> None:
+        seen_run = self.run_id if listed else state.seen_run
         values = {
-            "entity_type": item.type if entity_id is not None else None,
-            "entity_id": entity_id,
+            "entity_type": item.type if entity is not None else None,
+            "entity_id": entity,
             "content_hash": digest,
             "source_updated_at": updated_at,
-            "last_seen_run_id": self.run_id,
+            "last_seen_run_id": seen_run,
             "deleted_at": utcnow() if item.deleted else None,
             "pending": pending,
         }
-        if state.row_id is None:
-            state.row_id = await connection.scalar(
-                insert(FEED_ITEM)
-                .values(feed_id=self.feed.id, item_type=item.type, item_id=item.id, **values)
-                .returning(FEED_ITEM.c.id)
-            )
-        else:
-            await connection.execute(
-                update(FEED_ITEM).where(FEED_ITEM.c.id == state.row_id).values(values)
-            )
-        state.entity_id, state.content_hash = entity_id, digest
+        self.writes.feed_item((item.type, item.id), values, state.stored)
+        state.stored, state.entity, state.content_hash = True, entity, digest
         state.source_updated_at, state.pending = updated_at, pending
-        state.deleted = item.deleted
-        if item.deleted:
-            self._by_item().pop((item.type, item.id), None)
+        state.deleted, state.seen_run = item.deleted, seen_run
 
-    async def sweep(self, connection: AsyncConnection, keys: Iterable[tuple[str, str]]) -> int:
-        """Soft-delete the records of items a complete snapshot no longer lists."""
-        now = utcnow()
-        swept = 0
-        for key in keys:
-            state = self.states[key]
-            table = RECORD_TABLES[key[0]]
-            await connection.execute(
-                update(table).where(table.c.id == state.entity_id).values(deleted_at=now)
-            )
-            await connection.execute(
-                update(FEED_ITEM).where(FEED_ITEM.c.id == state.row_id).values(deleted_at=now)
-            )
-            state.deleted = True
-            self._by_item().pop(key, None)
-            swept += 1
-        self.counts.deleted += swept
-        return swept
+
+def _unchanged(item: Item, state: State, digest: str) -> bool:
+    """An older copy than the feed last sent (the newer one stays), or the same content as
+    it, still applied. An item a snapshot swept is unchanged but gone: listed again, its
+    record comes back."""
+    updated_at = as_utc(item.updated_at)
+    if state.source_updated_at and updated_at and updated_at < state.source_updated_at:
+        return True
+    return digest == state.content_hash and state.pending is None and state.deleted == item.deleted
+
+
+def _slug_base(item: Item, columns: dict) -> str:
+    base = item.data.get("slug") or slugify(columns.get("name") or columns.get("title") or "")
+    return base or slugify(item.id) or item.type

@@ -3,21 +3,20 @@
 References name another record by the feed's own item id (`kaiserslautern`), by identifier
 (`wikidata:Q64`) or by slug (`slug:kaiserslautern`); `References` resolves them against what
 this feed already made, then by identifier or slug through `sync.matching` (which finds a
-soft-deleted record too, and says why). One that cannot be resolved yet raises `Unresolved`,
+soft-deleted record too, and says why), from what the batch asked for at once (`Named` collects
+what an item names before that). One that cannot be resolved yet raises `Unresolved`,
 and the item waits for the next run. A bare reference is never taken for a slug, but when it
 is one the message says how to write it (`slug:isa`).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import names
 
-from . import matching
 from .errors import SyncError
+from .matching import Keys
 
 PARTIES = ("member", "organisation")
 ACTORS = ("member", "organisation", "person")
@@ -41,43 +40,53 @@ def _no_item(ref: str, wanted: tuple[str, ...], on_hub: str | None) -> str:
     )
 
 
-@dataclass
 class References:
-    """Resolves references for one run of one feed; remembers what it found."""
+    """Resolves the references of one batch of one feed: by the feed's own items first
+    (`items`, the batch's `sync.known.Known`), then by slug or identifier (`keys`)."""
 
-    connection: AsyncConnection
-    by_item: dict[tuple[str, str], int]  # (item type, item id) → entity id, of this feed
-    _found: dict[tuple[str, tuple[str, ...]], tuple[str, int]] = field(default_factory=dict)
+    def __init__(self, items, keys: Keys):
+        self.items = items
+        self.keys = keys
 
     async def resolve(self, ref: str, wanted: tuple[str, ...]) -> tuple[str, int]:
-        key = (ref, wanted)
-        if key not in self._found:
-            self._found[key] = await self._lookup(ref, wanted)
-        return self._found[key]
+        return await self.lookup(ref, wanted)
 
     async def one(self, ref: str | None, wanted: str) -> int | None:
         return None if ref is None else (await self.resolve(ref, (wanted,)))[1]
 
-    async def _lookup(self, ref: str, wanted: tuple[str, ...]) -> tuple[str, int]:
+    async def lookup(self, ref: str, wanted: tuple[str, ...]) -> tuple[str, int]:
+        """The (type, record) a reference names."""
         for entity_type in wanted:
-            found = self.by_item.get((entity_type, ref))
+            found = await self.items.live(entity_type, ref)
             if found is not None:
                 return entity_type, found
         scheme, sep, value = ref.partition(":")
         if not sep:
-            on_hub = await matching.by_slug(self.connection, ref, wanted)
+            on_hub = await self.keys.by_slug(ref, wanted)
             raise Unresolved(ref, _no_item(ref, wanted, on_hub[0] if on_hub else None))
         if scheme == "slug":
-            found = await matching.by_slug(self.connection, value, wanted)
+            found = await self.keys.by_slug(value, wanted)
         else:
-            found = await matching.by_identifier(self.connection, scheme, value, wanted)
+            found = await self.keys.by_identifier(scheme, value, wanted)
         if found is None:
             raise Unresolved(ref, f"names no {' or '.join(wanted)} known yet")
         return found
 
-    def forget(self) -> None:
-        """Drop what was found; after a rolled-back batch it may no longer exist."""
-        self._found.clear()
+
+class Named:
+    """Stands in for `References` to learn what an item names before any of it is looked
+    up: the mappers are the one place that knows where references sit in an item, so an
+    item is mapped once with this to collect them, and the batch asks for all at once."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, tuple[str, ...]]] = []
+
+    async def resolve(self, ref: str, wanted: tuple[str, ...]) -> tuple[str, int]:
+        self.found.append((ref, wanted))
+        return wanted[0], 0
+
+    async def one(self, ref: str | None, wanted: str) -> int | None:
+        return None if ref is None else (await self.resolve(ref, (wanted,)))[1]
 
 
 @dataclass

@@ -240,7 +240,7 @@ class Run:
             if fetched.status == 304:
                 return RunStatus.NOT_MODIFIED
             if first:
-                # Only now: a 304 must not pay for reading every item the feed ever sent.
+                # Only now: a 304 reads nothing but the feed.
                 async with self.writes.transaction() as connection:
                     await self.applier.load(connection)
                 etag, last_modified = fetched.etag, fetched.last_modified
@@ -292,18 +292,17 @@ class Run:
 
     async def _sweep(self, connection: AsyncConnection) -> None:
         """Records the snapshot no longer lists go, unless that is too many at once."""
-        live = self.applier.live_items()
-        gone = live - self.applier.seen
+        gone, live = await self.applier.sweepable(connection)
         if not gone:
             return
-        allowed = self.feed.max_delete_share * len(live)
-        if len(gone) > allowed:
+        allowed = self.feed.max_delete_share * live
+        if gone > allowed:
             raise SyncError(
-                f"failsafe: the snapshot would delete {len(gone)} of {len(live)} records "
-                f"({len(gone) / len(live):.0%}), more than the feed allows "
+                f"failsafe: the snapshot would delete {gone} of {live} records "
+                f"({gone / live:.0%}), more than the feed allows "
                 f"({self.feed.max_delete_share:.0%}); nothing was deleted"
             )
-        await self.applier.sweep(connection, gone)
+        await self.applier.sweep(connection)
 
 
 async def run(

@@ -31,28 +31,27 @@ SMALL = {"feed", "alliance"}  # a hub has tens of each: scanning them costs noth
 
 # A fragment of each look-up the sync sends, who sends it, and the indexes that may answer it.
 NEEDS = [
-    (
-        "FROM identifier WHERE identifier.scheme",
-        "sync.matching.by_identifier",
-        {"uq_identifier_key", "ix_identifier_value"},
-    ),
-    (
-        "FROM identifier WHERE identifier.entity_type",
-        "Applier._identifiers",
-        {"ix_identifier_value"},
-    ),
-    ("UPDATE membership_period", "Applier._retire_children", {"ix_source_feed_item"}),
-    ("UPDATE source", "Applier._source", {"ix_source_entity", "ix_source_feed_item"}),
+    ("FROM identifier WHERE identifier.value", "sync.matching.Keys.ask", {"ix_identifier_value"}),
+    ("UPDATE membership_period", "sync.writes.Writes._retire_children", {"ix_source_feed_item"}),
+    ("FROM source WHERE source.feed", "sync.known.Known.ask", {"ix_source_feed_item"}),
     (
         "UPDATE partnership_party",
-        "Applier._retire_children",
+        "sync.writes.Writes._retire_children",
         {"ix_partnership_party_partnership_id"},
     ),
-    ("UPDATE event_participant", "Applier._retire_children", {"ix_event_participant_event_id"}),
-    ("FROM post WHERE", "Applier._match", {"ix_post_person_id", "ix_post_organisation_id"}),
-    ("FROM feed_item WHERE", "Applier.load", {"uq_feed_item_key"}),
+    (
+        "UPDATE event_participant",
+        "sync.writes.Writes._retire_children",
+        {"ix_event_participant_event_id"},
+    ),
+    ("FROM post WHERE", "sync.known.Known.ask", {"ix_post_person_id"}),
+    (
+        "FROM feed_item WHERE",
+        "sync.known.Known.ask, Applier.retry_pending, Applier.sweep",
+        {"uq_feed_item_key", "ix_feed_item_waiting"},
+    ),
     *(
-        (f"WHERE {table}.slug", "matching.by_slug, Applier._free_slug", {f"uq_{table}_slug"})
+        (f"WHERE {table}.slug IN", "sync.matching.Keys.ask", {f"uq_{table}_slug"})
         for table in ("member", "organisation", "person", "partnership", "event")
     ),
 ]
