@@ -80,14 +80,18 @@ async def count_statements(url: str, with_peer: bool, requests: int) -> dict:
         for name, start in sides:
             server = await start()
             try:
-                async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
+                async with httpx.AsyncClient(
+                    base_url=server.base_url, timeout=60, trust_env=False
+                ) as client:
                     for read in queries.READS:
                         body = {"query": read.hub if name == HUB else read.peer}
                         await client.post("/graphql", json=body)  # planned and cached first
                         await asyncio.sleep(0.2)  # lets the pool take its connection back
                         relay.counts.clear()
                         for _ in range(requests):
-                            await client.post("/graphql", json=body)
+                            answer = await client.post("/graphql", json=body)
+                            # A failed answer would make the count mean something else.
+                            queries.check(read, f"{name} (through the relay)", answer.json())
                         await asyncio.sleep(0.2)
                         per_answer = {
                             kind: n / requests for kind, n in sorted(relay.counts.items())
@@ -108,7 +112,10 @@ def wire_total(by_kind: dict[str, float] | None) -> float | None:
 # --- one window ------------------------------------------------------------------------------
 
 
-def window(server: Server, read: queries.Read, concurrency: int, args, database: str | None):
+def window(
+    server: Server, read: queries.Read, concurrency: int, args, database: str | None
+) -> dict:
+    """One measured window on one server (`read_bench/drive.py` as its own process)."""
     command = [
         sys.executable,
         "-m",
@@ -129,7 +136,7 @@ def window(server: Server, read: queries.Read, concurrency: int, args, database:
     if server.name == HUB:
         command += ["--snapshot", "/metrics"]
     if database:
-        command += ["--pg-dsn", admin_dsn(args.database_url), "--pg-database", database]
+        command += ["--pg-dsn", meter.libpq_url(args.database_url), "--pg-database", database]
     run = subprocess.run(
         command,
         cwd=BENCH,
@@ -173,16 +180,11 @@ def window(server: Server, read: queries.Read, concurrency: int, args, database:
     return result
 
 
-def admin_dsn(url: str) -> str:
-    """A SQLAlchemy PostgreSQL URL as asyncpg reads it."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def analyze(url: str) -> None:
     """Gives the planner its statistics now rather than when autovacuum comes by: on a freshly
     filled database it estimates one row per table, and the hub's filtered page then joins by
     nested loop over every membership: 650 ms of PostgreSQL CPU instead of 8."""
-    connection = await asyncpg.connect(admin_dsn(url))
+    connection = await asyncpg.connect(meter.libpq_url(url))
     try:
         await connection.execute("ANALYZE")
     finally:
@@ -425,6 +427,8 @@ def main() -> None:
         }
         if failed:
             raise SystemExit(f"non-200 answers or GraphQL errors in: {', '.join(sorted(failed))}")
+    except processes.ProcessError as exc:  # a server that exited or never answered: its log
+        raise SystemExit(str(exc)[-4000:]) from None
     finally:
         for server in servers:
             server.process.stop()

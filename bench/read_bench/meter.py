@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy.engine import make_url
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -62,6 +63,12 @@ def descendants(root: int) -> list[int]:
 def tree_cpu(root: int) -> float:
     """CPU seconds of a process, its descendants and the children they have reaped."""
     return sum(process_cpu(pid, reaped=True) or 0.0 for pid in descendants(root))
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL (`postgresql+asyncpg://…`) as asyncpg and node-postgres
+    read it (`postgresql://…`)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def load_average() -> list[float]:

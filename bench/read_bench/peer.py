@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import make_url
 
+from read_bench import meter
 from tests import processes
 
 BENCH = Path(__file__).resolve().parents[1]
@@ -120,11 +120,6 @@ def install() -> dict:
     return {"node": node, "packages": PINS}
 
 
-def node_url(url: str) -> str:
-    """The SQLAlchemy URL of the bench database as node-postgres reads it."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 # Answers only when the schema was built from a reachable database: a wrong URL still listens.
 PROBE = json.dumps({"query": "{ allMembers(first: 1) { nodes { rowId } } }"})
 
@@ -165,7 +160,7 @@ async def serve(url: str, log_path: Path) -> processes.HubProcess:
         "-C",
         str(CONFIG),
         "-c",
-        node_url(url),
+        meter.libpq_url(url),
         "-s",
         "public",
         "-n",
