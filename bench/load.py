@@ -1,6 +1,7 @@
 """A small closed-loop load generator: N keep-alive HTTP/1.1 connections POST one body back to back.
 
-Run by `nested_members.py` as a separate process, so the client's CPU is not the server's:
+Run by `nested_members.py` as a separate process, so the client's CPU is not the server's (and
+imported by `read_bench/drive.py`, which `reads.py` runs the same way):
 
     python bench/load.py --url http://127.0.0.1:8000/graphql --body '{"query": "{ __typename }"}'
 
@@ -144,7 +145,10 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-async def run(args: argparse.Namespace) -> dict:
+async def run(args: argparse.Namespace, probe=None) -> dict:
+    """One warm-up and one measured phase. `probe`, an optional coroutine function, is awaited
+    right before and right after the measured window, between the snapshots, with no request in
+    flight; what it returns goes into the result as `probe_before` and `probe_after`."""
     url = urlsplit(args.url)
     host, port = url.hostname, url.port or 80
     raw = http_request("POST", url.netloc, url.path or "/", args.body.encode())
@@ -162,11 +166,13 @@ async def run(args: argparse.Namespace) -> dict:
     try:
         warm, _ = await phase(connections, raw, args.warmup)
         before = await snapshot()
+        probed_before = None if probe is None else await probe()
         cpu_before, own_before = cpu_seconds(args.watch_pid), time.process_time()
         busy_before = machine_busy_seconds()
         tally, elapsed = await phase(connections, raw, args.duration)
         cpu_after, own_after = cpu_seconds(args.watch_pid), time.process_time()
         busy_after = machine_busy_seconds()
+        probed_after = None if probe is None else await probe()
         after = await snapshot()
     finally:
         for connection in [*connections, observer]:
@@ -174,6 +180,7 @@ async def run(args: argparse.Namespace) -> dict:
 
     ordered = sorted(tally.latencies)
     ms = lambda seconds: round(seconds * 1000, 3)  # noqa: E731
+    probed = {} if probe is None else {"probe_before": probed_before, "probe_after": probed_after}
     return {
         "concurrency": args.concurrency,
         "warmup_requests": len(warm.latencies),
@@ -196,6 +203,7 @@ async def run(args: argparse.Namespace) -> dict:
         "machine_cpu_s": None if busy_before is None else round(busy_after - busy_before, 2),
         "snapshot_before": before,
         "snapshot_after": after,
+        **probed,
     }
 
 
