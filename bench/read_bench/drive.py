@@ -12,6 +12,7 @@ import json
 import sys
 
 import load
+
 from read_bench import meter
 
 
