@@ -161,7 +161,7 @@ class Postgres(Json):
         utc = column.op("AT TIME ZONE")(literal("UTC", Text))
         seconds = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS')
         micros = case(
-            (func.date_part("microseconds", column) % 1000000 == 0, ""),
+            (cast(func.date_part("microseconds", column), Integer) % 1000000 == 0, ""),
             else_=func.to_char(utc, ".US"),
         )
         return seconds.op("||")(micros).op("||")(literal("+00:00", Text))
