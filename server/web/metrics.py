@@ -1,6 +1,6 @@
 """Prometheus metrics of the API process, served at `/metrics`."""
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,6 +15,19 @@ LATENCY = Histogram(
     ["operation"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+ANSWERS = Counter(
+    "alliance_answer_cache_total",
+    "GraphQL requests by how the answer cache served them: `hit` (a kept answer), `not_modified`"
+    " (304), `miss` (executed, kept when it had no errors), `bypass` (not a query, or the data"
+    " version unknown).",
+    ["result"],
+)
+DATA_VERSION = Gauge(
+    "alliance_data_version",
+    "The data version this process last knew of; -1 while it cannot know (PostgreSQL listener"
+    " down).",
+)
+DATA_VERSION.set(-1)
 SQL_STATEMENTS = Counter("alliance_sql_statements_total", "SQL statements sent to the database.")
 
 # Clients name their operations; past this many names, new ones share one label, so a client
