@@ -188,7 +188,7 @@ async def _answer(request: Request, params: dict[str, Any], media_type: str) -> 
         validators = {
             "etag": answers.etag(key, version),
             "cache-control": "no-cache",  # keep it, but ask again (If-None-Match) each time
-            "vary": "accept",  # the media type is chosen by it
+            "vary": "Accept",  # the media type is chosen by it
         }
         if answers.matches(request.headers.get("if-none-match"), validators["etag"]):
             # RFC 9110, 13.1.2: a match is 304 to GET, and 412 to any other method.
