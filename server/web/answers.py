@@ -35,9 +35,10 @@ ENTRY_BYTES = 400
 
 @dataclass(frozen=True)
 class Answer:
+    """What is sent again: its media type is the one of the key."""
+
     body: bytes
     status: int
-    media_type: str
 
     @property
     def size(self) -> int:

@@ -129,7 +129,9 @@ class _Answered:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _answered(payload: dict[str, Any], request_error: bool, media_type: str, cache: str):
+def _answered(
+    payload: dict[str, Any], request_error: bool, media_type: str, cache: str
+) -> _Answered:
     # Only the new media type may say 400 for a request that could not be executed.
     status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
     return _Answered(orjson.dumps(payload), status, "errors" not in payload, cache)
@@ -199,7 +201,7 @@ async def _answer(request: Request, params: dict[str, Any], media_type: str) -> 
             return _Answered(kept.body, kept.status, True, "hit", validators)
         answered = _answered(*await _execute(request, params, reader), media_type, "miss")
         if answered.ok:
-            state.answers.keep(key, version, Answer(answered.body, answered.status, media_type))
+            state.answers.keep(key, version, Answer(answered.body, answered.status))
             answered.headers |= validators
         return answered
     finally:
