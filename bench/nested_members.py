@@ -119,6 +119,9 @@ def server_env(url: str) -> dict[str, str]:
         "DATABASE_URL": url,
         "ALLIANCE_DEFAULT_ALLIANCE": PREFIX,
         "ALLIANCE_LOG_FORMAT": "json",
+        # Every request executed: the same page asked again and again would otherwise be
+        # answered from the answer cache, which measures something else.
+        "ALLIANCE_ANSWER_CACHE_BYTES": "0",
     }
     env.pop("ALLIANCE_DATABASE_URL", None)
     return env

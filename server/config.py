@@ -38,6 +38,15 @@ class Settings(StoreSettings):
         ge=0,
         description="Memory the parsed and validated documents kept for reuse may take.",
     )
+    # Whole answers to queries, reused until the data version moves (docs/api.md, "Caching").
+    answer_cache_bytes: int = Field(
+        default=64 << 20,
+        ge=0,
+        description="Memory the answers kept for reuse may take; 0 keeps none.",
+    )
+    answer_cache_entries: int = Field(
+        default=10_000, ge=1, description="Most answers kept for reuse."
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     scheduler: bool = Field(default=True, description="Run the feed scheduler in `serve`.")
     demo: bool = Field(default=False, description="Publish and sync the demo partner feeds.")

@@ -2,6 +2,7 @@
 
 import orjson
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,6 +27,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _closed_connection_refused(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection its server closed (a restart, `pg_terminate_backend`) is known to the
+    driver as closed without asking the server; refused, the pool opens a new one in its place.
+    A connection that died without a word fails its first statement instead, once: SQLAlchemy
+    then discards every connection the pool made before it, and the next request connects
+    afresh (tests/e2e/test_answer_cache.py)."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
 def _json_dumps(value) -> str:
     return orjson.dumps(value).decode()
 
@@ -40,14 +51,17 @@ def create_engine(settings: StoreSettings) -> AsyncEngine:
         engine = create_async_engine(url, echo=settings.echo_sql, **_JSON)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    # No ping before each checkout (`pool_pre_ping`: a BEGIN, a statement and a ROLLBACK more
+    # per request); see `_closed_connection_refused` for what takes its place.
+    engine = create_async_engine(
         url,
         echo=settings.echo_sql,
         **_JSON,
         pool_size=settings.database_pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"statement_timeout": str(settings.statement_timeout_ms)}},
     )
+    event.listen(engine.sync_engine, "checkout", _closed_connection_refused)
+    return engine
 
 
 def count_statements(engine: AsyncEngine, counter) -> None:

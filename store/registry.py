@@ -22,6 +22,8 @@ EVENT: Table = tables.Event.__table__
 PARTICIPANT: Table = tables.EventParticipant.__table__
 IDENTIFIER: Table = tables.Identifier.__table__
 SOURCE: Table = tables.Source.__table__
+# The one row whose number moves with every commit that changes the graph (store/versions.py).
+DATA_VERSION: Table = tables.DataVersion.__table__
 
 # The sync's own tables (docs/feeds.md).
 FEED: Table = feeds.Feed.__table__

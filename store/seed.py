@@ -1,7 +1,8 @@
 """The embedded seed data set: the ISA as of 2018-04-23, each fact with its source.
 
 The data lives in `seed/isa-2018-04-23.json`; this module only checks and loads it, in one
-transaction, so a failed seed leaves nothing behind.
+transaction, so a failed seed leaves nothing behind; that transaction raises the data version
+(`store.versions`).
 """
 
 import json
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from . import enums, names, partial_date, tables
+from . import enums, names, partial_date, tables, versions
 from .db import sessionmaker
 from .errors import SeedError
 
@@ -185,4 +186,7 @@ async def seed(engine: AsyncEngine, path: Path = DATA) -> SeedReport:
         first = data["alliances"][0]["slug"]
         if await session.scalar(select(tables.Alliance.id).where(tables.Alliance.slug == first)):
             return SeedReport(already_seeded=True)
-        return await _Loader(session, data).load()
+        report = await _Loader(session, data).load()
+        await session.flush()
+        await versions.bump(await session.connection())
+        return report

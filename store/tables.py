@@ -12,7 +12,16 @@ import datetime as dt
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, MetaData, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Index,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from . import enums
@@ -279,3 +288,14 @@ class Source(SQLModel, table=True):
     note: str | None = None
     retrieved_at: dt.datetime | None = timestamp_field(default=None)
     run_id: int | None = None
+
+
+class DataVersion(SQLModel, table=True):
+    """One row: a number every commit that changes the graph raises (`store.versions`), so a
+    reader can tell whether an answer it keeps still holds (docs/api.md, "Caching")."""
+
+    __tablename__ = "data_version"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, sa_type=BigInteger)

@@ -45,7 +45,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from store import feeds
+from store import feeds, versions
 from store.feeds import RunStatus
 from store.tables import utcnow
 
@@ -129,6 +129,11 @@ class _Writes:
                 if lease:
                     await leases.hold(connection, self.feed_id, self.owner, self.epoch)
                 yield connection
+                # Every write of the graph holds the lease; its commit raises the data version
+                # (a heartbeat's too, needlessly but rarely). Last, so that concurrent runs
+                # queue on the version row only for the end of their transactions.
+                if lease:
+                    await versions.bump(connection)
         elif lease:
             async with self.dry.begin_nested():
                 yield self.dry

@@ -1,12 +1,12 @@
 """Parsed documents kept for reuse, and the validation that checks the limits first.
 
 Documents are kept by their text in a least-recently-used cache bounded in entries and in
-bytes; a document found valid once is not validated again. A new one is checked against the
-limits (`limits`) before graphql-core's rules, and a refused document never reaches them.
+bytes (`bounded.py`); a document found valid once is not validated again. A new one is checked
+against the limits (`limits`) before graphql-core's rules, and a refused document never reaches
+them.
 """
 
 import sys
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,6 +14,7 @@ from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from .bounded import BoundedCache
 from .limits import Limits
 
 # What a parsed document keeps alive per token: the token, its share of the nodes and of their
@@ -41,42 +42,17 @@ class Entry:
     valid: bool = False
 
 
-class DocumentCache:
-    """Parsed documents by their text, bounded in entries and in bytes; the least recently used
-    goes first. The parse options must be the same for every document (they are per schema)."""
-
-    def __init__(self, max_entries: int, max_bytes: int):
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        # A larger document is parsed each time: a few of them must not push out all the others.
-        self.max_entry_bytes = max_bytes // 16
-        self.entries: OrderedDict[str, Entry] = OrderedDict()
-        self.bytes = 0
-        self.hits = 0
-
-    def __len__(self) -> int:
-        return len(self.entries)
+class DocumentCache(BoundedCache[str, Entry]):
+    """Parsed documents by their text. The parse options must be the same for every document
+    (they are per schema)."""
 
     def parse(self, text: str, **options) -> Entry:
-        entry = self.entries.get(text)
-        if entry is not None:
-            self.entries.move_to_end(text)
-            self.hits += 1
-            return entry
-        document = parse(text, **options)
-        entry = Entry(document, held_bytes(text, document))
-        if entry.size <= self.max_entry_bytes:
-            self._keep(text, entry)
+        entry = self.get(text)
+        if entry is None:
+            document = parse(text, **options)
+            entry = Entry(document, held_bytes(text, document))
+            self.put(text, entry)
         return entry
-
-    def _keep(self, text: str, entry: Entry) -> None:
-        while self.entries and (
-            len(self.entries) >= self.max_entries or self.bytes + entry.size > self.max_bytes
-        ):
-            _, dropped = self.entries.popitem(last=False)
-            self.bytes -= dropped.size
-        self.entries[text] = entry
-        self.bytes += entry.size
 
 
 class CheckedDocuments(SchemaExtension):

@@ -5,7 +5,7 @@ import logging
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError, GraphQLObjectType
+from graphql import GraphQLError, GraphQLObjectType, OperationType, get_operation_ast
 from strawberry.extensions import MaskErrors, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
@@ -83,6 +83,18 @@ Query = _compose(
 
 class HubSchema(strawberry.Schema):
     documents: DocumentCache
+    max_tokens: int
+
+    def operation_type(self, query: str, name: str | None) -> OperationType | None:
+        """The type of the operation `name` (or the only one), parsed as execution parses it
+        and through the same cache; None when the document does not parse or has no such
+        operation (execution then says why)."""
+        try:
+            document = self.documents.parse(query, max_tokens=self.max_tokens).document
+        except GraphQLError:
+            return None
+        operation = get_operation_ast(document, name)
+        return None if operation is None else operation.operation
 
     def process_errors(self, errors, execution_context=None) -> None:
         # Expected errors are the client's business; unexpected ones are logged by `_unexpected`.
@@ -120,5 +132,6 @@ def build_schema(settings: Settings) -> HubSchema:
         ],
     )
     schema.documents = documents
+    schema.max_tokens = settings.max_tokens
     _lean_name_resolvers(schema)
     return schema

@@ -1,7 +1,9 @@
 """The Starlette application: `/graphql`, GraphiQL at `/`, health, readiness and metrics.
 
 The engine and the schema are made once, in the lifespan, and handed to requests through
-`app.state`. The scheduler runs in a thread of its own (`scheduling.in_thread`), off this loop.
+`app.state`, with the answer cache and what tells the data version (on PostgreSQL a listening
+connection, started and stopped with the app). The scheduler runs in a thread of its own
+(`scheduling.in_thread`), off this loop.
 """
 
 import contextlib
@@ -15,7 +17,7 @@ from server.graph.compiled import Compiler
 from server.graph.schema import build_schema
 from store.db import count_statements, create_engine
 
-from . import demo, graphiql, health, http, metrics
+from . import answers, data_version, demo, graphiql, health, http, metrics
 from .scheduling import in_thread
 
 
@@ -26,8 +28,11 @@ def create_app(settings: Settings) -> Starlette:
         count_statements(engine, metrics.SQL_STATEMENTS.inc)
         app.state.engine = engine
         app.state.compiler = Compiler(app.state.schema, engine, settings)
+        app.state.data_version = data_version.watch(settings.database_url)
         try:
             async with contextlib.AsyncExitStack() as stack:
+                if isinstance(app.state.data_version, data_version.Listener):
+                    await stack.enter_async_context(app.state.data_version.running())
                 if settings.demo:
                     await demo.register(engine, demo.base_url(settings.host, settings.port))
                 if settings.scheduler:
@@ -49,4 +54,5 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     app.state.schema = build_schema(settings)
+    app.state.answers = answers.Answers(settings, str(app.state.schema))
     return app

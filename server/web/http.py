@@ -6,15 +6,19 @@ POST with a JSON body, or GET for queries. A client that accepts
 Answers are encoded with orjson. Each request reads through one `Reader` (one connection). A
 query the compiler plans is answered by its one statement, whose JSON text is sent as the
 database made it; any other runs on the resolvers (docs/architecture.md, Compiled reads).
+Answers to queries are kept by the data version (`answers`), sent with an ETag, and a client's
+If-None-Match that names the current one is answered without a body.
 """
 
 import logging
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from graphql import GraphQLError
+from graphql.language import OperationType as GraphQLOperationType
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -24,7 +28,8 @@ from server.graph.compiled import Compiled
 from server.graph.context import Context
 from server.graph.reader import Reader
 
-from . import metrics
+from . import answers, metrics
+from .answers import Answer
 
 log = logging.getLogger("alliance.http")
 
@@ -118,59 +123,106 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
     return found
 
 
-def _response(
-    payload: dict[str, Any] | str, status: int, media_type: str, headers: dict[str, str]
-) -> Response:
-    # A compiled answer is the `data` text as the database built it, passed through.
-    body = (
-        b'{"data":' + payload.encode() + b"}" if isinstance(payload, str) else orjson.dumps(payload)
-    )
-    return Response(body, status_code=status, media_type=media_type, headers=headers)
+@dataclass
+class _Answered:
+    body: bytes
+    status: int
+    ok: bool  # without errors
+    cache: str  # hit, miss or bypass (docs/operations.md, "Logs")
+    headers: dict[str, str] = field(default_factory=dict)
+    path: str = "none"  # what answered: compiled, resolvers, cache, or none (a refused request)
+
+
+def _answered(
+    payload: dict[str, Any] | str, request_error: bool, media_type: str, cache: str
+) -> _Answered:
+    if isinstance(payload, str):  # a compiled answer: the `data` text the database built
+        return _Answered(b'{"data":' + payload.encode() + b"}", 200, True, cache, path="compiled")
+    # Only the new media type may say 400 for a request that could not be executed.
+    status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
+    ok = "errors" not in payload
+    return _Answered(orjson.dumps(payload), status, ok, cache, path="resolvers")
 
 
 async def graphql(request: Request) -> Response:
     started = time.perf_counter()
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     media_type = _media_type(request)
-    headers = {"x-request-id": request_id}
     operation = None
-    path = "resolvers"
     try:
         params = await _params(request)
         operation = params.get("operationName")
-        payload, request_error = await _execute(request, params)
-        path = "compiled" if isinstance(payload, str) else path
-        # Only the new media type may say 400 for a request that could not be executed.
-        status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
+        answered = await _answer(request, params, media_type)
     except BadRequest as exc:
         payload = {"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}
-        status = exc.status
-        headers |= exc.headers
+        answered = _Answered(orjson.dumps(payload), exc.status, False, "bypass", exc.headers)
     elapsed = time.perf_counter() - started
-    outcome = "error" if isinstance(payload, dict) and "errors" in payload else "ok"
+    outcome = "ok" if answered.ok else "error"
     label = metrics.operation_label(operation)
     metrics.REQUESTS.labels(label, outcome).inc()
     metrics.LATENCY.labels(label).observe(elapsed)
-    metrics.READ_PATH.labels(path).inc()
+    unchanged = answered.status in (304, 412)
+    metrics.ANSWERS.labels("not_modified" if unchanged else answered.cache).inc()
+    metrics.READ_PATH.labels(answered.path).inc()
     log.info(
         "graphql %s %s",
         operation or "-",
         outcome,
         extra={
             "request_id": request_id,
-            "status": status,
+            "status": answered.status,
             "ms": round(elapsed * 1000, 2),
-            "path": path,
+            "cache": answered.cache,
+            "path": answered.path,
         },
     )
-    return _response(payload, status, media_type, headers)
+    headers = {"x-request-id": request_id, **answered.headers}
+    if unchanged:  # no body, and so no media type
+        return Response(status_code=answered.status, headers=headers)
+    return Response(
+        answered.body, status_code=answered.status, media_type=media_type, headers=headers
+    )
 
 
-async def _execute(request: Request, params: dict[str, Any]) -> tuple[dict[str, Any] | str, bool]:
+async def _answer(request: Request, params: dict[str, Any], media_type: str) -> _Answered:
+    """The answer from the cache when it holds it, else executed (and kept when it has no
+    errors); a 304 (GET) or 412 (POST) when the client's If-None-Match names it."""
+    state = request.app.state
+    reader = Reader(state.engine)
+    try:
+        kind = state.schema.operation_type(params["query"], params.get("operationName"))
+        is_query = kind == GraphQLOperationType.QUERY
+        version = await state.data_version.version(reader) if is_query else None
+        if version is None:  # not a query, or the data version is not known: no cache
+            return _answered(*await _execute(request, params, reader), media_type, "bypass")
+        key = state.answers.key(params, media_type)
+        validators = {
+            "etag": answers.etag(key, version),
+            "cache-control": "no-cache",  # keep it, but ask again (If-None-Match) each time
+            "vary": "Accept",  # the media type is chosen by it
+        }
+        if answers.matches(request.headers.get("if-none-match"), validators["etag"]):
+            # RFC 9110, 13.1.2: a match is 304 to GET, and 412 to any other method.
+            status = 304 if request.method == "GET" else 412
+            return _Answered(b"", status, True, "hit", validators, "cache")
+        kept = state.answers.get(key, version)
+        if kept is not None:
+            return _Answered(kept.body, kept.status, True, "hit", validators, "cache")
+        answered = _answered(*await _execute(request, params, reader), media_type, "miss")
+        if answered.ok:
+            state.answers.keep(key, version, Answer(answered.body, answered.status))
+            answered.headers |= validators
+        return answered
+    finally:
+        await reader.close()
+
+
+async def _execute(
+    request: Request, params: dict[str, Any], reader: Reader
+) -> tuple[dict[str, Any] | str, bool]:
     """Run the operation; the flag tells a request error (nothing executed) from a result. A
     compiled answer comes back as the text of its `data`."""
     state = request.app.state
-    reader = Reader(state.engine)
     allowed = {OperationType.QUERY} if request.method == "GET" else None
     try:
         plan = state.compiler.prepare(
@@ -196,8 +248,6 @@ async def _execute(request: Request, params: dict[str, Any]) -> tuple[dict[str, 
     except CannotGetOperationTypeError:
         name = params.get("operationName")
         raise BadRequest(f"the document has no operation named {name!r}") from None
-    finally:
-        await reader.close()
     errors = [_formatted(e) for e in result.errors or []]
     request_error = (
         result.data is None and bool(errors) and all(e.path is None for e in result.errors)

@@ -1,6 +1,6 @@
 """Prometheus metrics of the API process, served at `/metrics`."""
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,9 +17,22 @@ LATENCY = Histogram(
 )
 READ_PATH = Counter(
     "alliance_graphql_read_path_total",
-    "GraphQL requests by the path that answered: `compiled` (one statement) or `resolvers`.",
+    "GraphQL requests by what answered: `compiled` (one statement), `resolvers`, `cache`, `none`.",
     ["path"],
 )
+ANSWERS = Counter(
+    "alliance_answer_cache_total",
+    "GraphQL requests by how the answer cache served them: `hit` (a kept answer), `not_modified`"
+    " (304), `miss` (executed, kept when it had no errors), `bypass` (not a query, or the data"
+    " version unknown).",
+    ["result"],
+)
+DATA_VERSION = Gauge(
+    "alliance_data_version",
+    "The data version this process last knew of; -1 while it cannot know (PostgreSQL listener"
+    " down).",
+)
+DATA_VERSION.set(-1)
 SQL_STATEMENTS = Counter("alliance_sql_statements_total", "SQL statements sent to the database.")
 
 # Clients name their operations; past this many names, new ones share one label, so a client

@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from store import seed, tables
+from store import seed, tables, versions
 from store.errors import SeedError
 
 
@@ -42,9 +42,18 @@ async def test_every_record_has_a_source(seeded):
 
 async def test_seeding_twice_changes_nothing(seeded):
     before = await _scalar(seeded.engine, select(func.count()).select_from(tables.Member))
+    version = await _scalar(seeded.engine, versions.CURRENT)
     report = await seed.seed(seeded.engine)
     assert report.already_seeded
     assert await _scalar(seeded.engine, select(func.count()).select_from(tables.Member)) == before
+    assert await _scalar(seeded.engine, versions.CURRENT) == version
+
+
+async def test_the_seed_moves_the_data_version_once(databases):
+    database = await databases.create()
+    assert await _scalar(database.engine, versions.CURRENT) == 0
+    await seed.seed(database.engine)
+    assert await _scalar(database.engine, versions.CURRENT) == 1
 
 
 async def test_a_broken_seed_leaves_nothing_behind(databases, tmp_path):
@@ -56,3 +65,4 @@ async def test_a_broken_seed_leaves_nothing_behind(databases, tmp_path):
     with pytest.raises(SeedError, match="atlantis"):
         await seed.seed(database.engine, broken)
     assert await _scalar(database.engine, select(func.count()).select_from(tables.Member)) == 0
+    assert await _scalar(database.engine, versions.CURRENT) == 0

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select, update
 
 from server.web import demo
-from store import feeds, seed, tables
+from store import feeds, seed, tables, versions
 from store.registry import FEED, ISSUE, MEMBER, RUN
 from store.tables import as_utc, utcnow
 from sync import config, leases, ledger, runs
@@ -718,3 +718,32 @@ async def test_a_feed_that_answers_an_error_every_time_fails_with_that_status(
     assert outcome.status == "failed" and f"HTTP {status}" in outcome.error, outcome.error
     row = await run_row(database, outcome.run_id)
     assert (outcome.http_status, row.http_status) == (status, status)
+
+
+async def data_version(database) -> int:
+    async with database.engine.connect() as connection:
+        return await versions.current(connection)
+
+
+async def test_every_batch_moves_the_data_version_and_a_dry_run_or_a_304_does_not(
+    database, server, client, monkeypatch
+):
+    # given: a feed of 10 items, applied 4 at a time
+    monkeypatch.setattr(runs, "BATCH", 4)
+    server.route("/feed", respond(200, CITIES))
+    await add_feed(database, server)
+    start = await data_version(database)
+
+    # when: a dry run, then a real run, then one the feed answers 304
+    await runs.run(database.engine, "cities", client, dry_run=True)
+    after_dry_run = await data_version(database)
+    outcome = await runs.run(database.engine, "cities", client)
+    after_run = await data_version(database)
+    server.route("/feed", respond(304))
+    assert (await runs.run(database.engine, "cities", client)).status == "not_modified"
+
+    # then: only the real run moved it, at least once for each of its three batches
+    assert outcome.status == "succeeded"
+    assert after_dry_run == start
+    assert after_run >= start + 3
+    assert await data_version(database) == after_run

@@ -1,8 +1,13 @@
-"""No N+1: the statements a request sends depend on the query's shape, not on the data."""
+"""No N+1: the statements a request sends depend on the query's shape, not on the data; and
+nothing else goes with them but the request's one transaction (no ping)."""
+
+import asyncio
 
 import pytest
+from sqlalchemy import event
 
 from tests import synthetic
+from tests.conftest import ON_POSTGRES
 
 from ..conftest import Client
 
@@ -66,3 +71,33 @@ async def test_statement_count_is_one_per_relation(small_and_large):
     # people's posts, partnerships, parties, events per partnership, events, participants,
     # identifiers, sources: one each, whatever the rows.
     assert small <= 17, small
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="transaction control is PostgreSQL's")
+async def test_postgresql_receives_the_statements_in_one_transaction_and_no_ping(databases):
+    # given: a database whose driver connections log what they send outside prepared
+    # statements (transaction control, and the ping a pool may send at checkout)
+    database = await databases.create()
+    await synthetic.fill(database.engine, members=10, organisations=5)
+    await database.engine.dispose()
+    sent: list[str] = []
+
+    def _log(dbapi_connection, _record) -> None:
+        dbapi_connection.driver_connection.add_query_logger(lambda query: sent.append(query.query))
+
+    event.listen(database.engine.sync_engine, "connect", _log)
+    client = Client(database, database.settings(default_alliance="syn"))
+    await client.data(DEEP_QUERY)  # the pool now holds a connection that was used
+    await asyncio.sleep(0)  # the driver hands its log over on the loop's next turn
+
+    # when: the query comes again, on that pooled connection
+    sent.clear()
+    before = database.statements.count
+    await client.data(DEEP_QUERY)
+    await asyncio.sleep(0)
+
+    # then: its statements, in one read-only transaction, and nothing more
+    statements = database.statements.count - before
+    assert [query.split()[0] for query in sent] == ["BEGIN", "ROLLBACK;"], sent
+    assert "READ ONLY" in sent[0]
+    print(f"\nPostgreSQL received {statements + len(sent)} statements: {statements} and {sent}")
