@@ -113,26 +113,27 @@ async def migrate_and_fill(url: str, members: int) -> None:
 # --- the server ------------------------------------------------------------------------------
 
 
-def server_env(url: str) -> dict[str, str]:
+def server_env(url: str, cached: bool = False) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "ALLIANCE_DEFAULT_ALLIANCE": PREFIX,
         "ALLIANCE_LOG_FORMAT": "json",
+    }
+    if not cached:
         # Every request executed: the same page asked again and again would otherwise be
         # answered from the answer cache, which measures something else.
-        "ALLIANCE_ANSWER_CACHE_BYTES": "0",
-    }
+        env["ALLIANCE_ANSWER_CACHE_BYTES"] = "0"
     env.pop("ALLIANCE_DATABASE_URL", None)
     return env
 
 
-async def start_server(url: str, log_path: Path) -> processes.HubProcess:
+async def start_server(url: str, log_path: Path, cached: bool = False) -> processes.HubProcess:
     """`alliance serve` in a session of its own: a Ctrl-C at the terminal reaches only us, and
-    we stop it cleanly, by its pid."""
+    we stop it cleanly, by its pid. `cached` leaves the answer cache on."""
     try:
         return await processes.serve(
-            [], env=server_env(url), cwd=ROOT, log_path=log_path, session=True
+            [], env=server_env(url, cached), cwd=ROOT, log_path=log_path, session=True
         )
     except processes.ProcessError as exc:
         raise SystemExit(str(exc)[-4000:]) from None

@@ -38,16 +38,20 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 CONCURRENCIES = (8, 1)
-HUB, PEER = "hub", "PostGraphile"
+HUB, CACHED, PEER = "hub", "hub, cached", "PostGraphile"
 
 
 @dataclass
 class Server:
-    name: str  # HUB or PEER: which dialect it speaks
+    name: str  # HUB, CACHED or PEER
     process: processes.HubProcess
 
+    @property
+    def is_hub(self) -> bool:
+        return self.name != PEER
+
     def query(self, read: queries.Read) -> str:
-        return read.hub if self.name == HUB else read.peer
+        return read.hub if self.is_hub else read.peer
 
 
 def post(base: str, query: str) -> httpx.Response:
@@ -133,7 +137,7 @@ def window(
         "--server-pid",
         str(server.process.process.pid),
     ]
-    if server.name == HUB:
+    if server.is_hub:
         command += ["--snapshot", "/metrics"]
     if database:
         command += ["--pg-dsn", meter.libpq_url(args.database_url), "--pg-database", database]
@@ -166,7 +170,7 @@ def window(
     if database:
         used, gone = meter.backend_cpu(before["backends"], after["backends"])
         result |= {"pg_cpu_ms": 1000 * used / requests, "backends_gone": gone}
-    if server.name == HUB:
+    if server.is_hub:
         metrics = {
             key: counter_sum(load["snapshot_after"], key)
             - counter_sum(load["snapshot_before"], key)
@@ -202,7 +206,7 @@ def median(rows: list[dict], key: str) -> float | None:
 def summarise(windows: list[dict], checked: dict, wire_counts: dict) -> list[dict]:
     summary = []
     for read in queries.READS:
-        for name in (HUB, PEER):
+        for name in (HUB, CACHED, PEER):
             mine = [w for w in windows if w["read"] == read.name and w["server"] == name]
             if not mine:
                 continue
@@ -339,6 +343,9 @@ def main() -> None:
 
         hub = asyncio.run(start_server(url, RESULTS / "reads-hub.log"))
         servers.append(Server(HUB, hub))
+        # The same hub with its answer cache on: every window after the first request is a hit.
+        cached = asyncio.run(start_server(url, RESULTS / "reads-hub-cached.log", cached=True))
+        servers.append(Server(CACHED, cached))
         if not args.hub_only:
             servers.append(Server(PEER, asyncio.run(peer.serve(url, RESULTS / "postgraphile.log"))))
         print(

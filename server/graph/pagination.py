@@ -216,12 +216,14 @@ class Link:
     """How a child table hangs from its parents: a foreign key, or a join through a link table.
 
     `parent` is the column holding the parent's id; `through`, when set, is a (deduplicated)
-    link subquery joined to the child on `through_child == child.id`.
+    link subquery joined to the child on `through_child == child.id`, and `link_table` the
+    table it deduplicates (a compiled read asks it with EXISTS, row by row).
     """
 
     parent: KeyedColumnElement[Any]
     through: FromClause | None = None
     through_child: str | None = None
+    link_table: FromClause | None = None
 
     def source(self, table: FromClause) -> FromClause:
         if self.through is None:
@@ -237,7 +239,7 @@ def through(link_table: FromClause, child: str, parent: str) -> Link:
         .distinct()
         .subquery()
     )
-    return Link(parent=pairs.c[parent], through=pairs, through_child=child)
+    return Link(parent=pairs.c[parent], through=pairs, through_child=child, link_table=link_table)
 
 
 async def fetch_pages_by_parent(

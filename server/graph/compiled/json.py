@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    FromClause,
     Integer,
     Select,
     Text,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -87,6 +89,13 @@ class Json:
         """An array of `value` over the rows, in `order` (SQLite: in the rows' own order)."""
         raise NotImplementedError
 
+    def list_of(
+        self, value: ColumnElement[Any], rows: FromClause, order: Sequence[ColumnElement[Any]]
+    ) -> ColumnElement[Any]:
+        """An array of `value` over the rows of `rows`, in `order`, as a value of the enclosing
+        object."""
+        return self.nested(select(self.or_empty(self.aggregate(value, order))).select_from(rows))
+
     def empty_array(self) -> ColumnElement[Any]:
         raise NotImplementedError
 
@@ -142,6 +151,12 @@ class Postgres(Json):
 
     def aggregate(self, value, order):
         return func.json_agg(aggregate_order_by(value, *order) if order else value)
+
+    def list_of(self, value, rows, order):
+        # ARRAY(subquery) keeps the subquery's order; an ordered json_agg sorts its rows again,
+        # for every parent (PostgreSQL 15 has no presorted aggregates).
+        listed = select(value).select_from(rows).order_by(*order).scalar_subquery()
+        return func.array_to_json(func.array(listed))
 
     def empty_array(self):
         return literal_column("'[]'::json")

@@ -328,8 +328,7 @@ class _Walk:
         rows = query.subquery()
         fields = self.subfields(type_, nodes)
         value = self.record(type_, rows, fields)
-        aggregated = self.json.aggregate(value, [rows.c[name] for name in order])
-        return self.json.nested(select(self.json.or_empty(aggregated)).select_from(rows))
+        return self.json.list_of(value, rows, [rows.c[name] for name in order])
 
     def either(self, field: GraphQLField, row: FromClause, joins: Sequence[One], nodes):
         whens = []
@@ -364,11 +363,18 @@ class _Walk:
         if win.limit == 0:
             return self._empty_page(type_, fields, listing, link, parent, filter_, win)
         wants = _Wants.of(self, type_, fields, win)
+        asked = {n[0].name.value for n in fields.values()}
+        # Without pageInfo the rows are the page itself, and each list is read off them alone,
+        # in the page's order; with it, the lists and pageInfo are aggregated over the rows
+        # together, which then carry their rank in the fetch.
+        alone = "pageInfo" not in asked
         source, where = _scope(table, listing, link, parent, filter_)
         terms = order_terms(table, order, win.backwards)
-        rank = func.row_number().over(order_by=terms).label(RANK)
+        columns = [*table.c]
+        if not alone:
+            columns.append(func.row_number().over(order_by=terms).label(RANK))
         query = (
-            select(*table.c, rank)
+            select(*columns)
             .select_from(source)
             .where(*where, *win.conditions)
             .order_by(*terms)
@@ -379,18 +385,24 @@ class _Walk:
         rows = query.subquery()
         if wants.cursors:
             rows = select(rows, func.count().over().label(FETCHED)).subquery()
+
+        def page_order(rows: FromClause) -> list[Any]:
+            if alone:
+                return order_terms(rows, order, reverse=False)
+            return [rows.c[RANK].desc() if win.backwards else rows.c[RANK].asc()]
+
         if self.json.name == "sqlite" and (win.backwards or wants.cursors):
             # SQLite aggregates in the rows' order: the page's, not the fetch's
-            direction = rows.c[RANK].desc() if win.backwards else rows.c[RANK].asc()
-            rows = select(rows).order_by(direction).limit(win.limit + 1).subquery()
-        in_page = rows.c[RANK] <= win.limit
-        order_in_page = [rows.c[RANK].desc() if win.backwards else rows.c[RANK]]
+            rows = select(rows).order_by(*page_order(rows)).limit(win.limit + 1).subquery()
+        order_in_page = page_order(rows)
         node_type = wants.node_type
 
         def listed(value: ColumnElement[Any]) -> ColumnElement[Any]:
+            if alone:
+                return self.json.list_of(value, rows, order_in_page)
             aggregated = self.json.aggregate(value, order_in_page)
             if wants.more:
-                aggregated = aggregated.filter(in_page)
+                aggregated = aggregated.filter(rows.c[RANK] <= win.limit)
             return self.json.or_empty(aggregated)
 
         def cursor_at(rank: Any) -> ColumnElement[Any]:
@@ -424,9 +436,9 @@ class _Walk:
                 pairs.append((key, self._count(listing, link, parent, filter_)))
             else:
                 raise NotPlanned(f"{type_.name}.{name}")
-        # Without nodes, edges or pageInfo no row is read: the object is built in place (a
-        # SELECT of its own, without rows, would give no row at all).
-        if not {n[0].name.value for n in fields.values()} & {"nodes", "edges", "pageInfo"}:
+        # Without pageInfo the object is built in place: its lists read the rows themselves (a
+        # SELECT of its own, without nodes or edges, would give no row at all).
+        if alone:
             return self.json.object(pairs)
         return self.json.nested(select(self.json.object(pairs)).select_from(rows))
 
@@ -550,9 +562,20 @@ def _scope(table: FromClause, listing: Any, link: Link | None, parent, filter_):
         return table, where
     if link.through is None:
         return table, [*where, table.c[link.parent.name] == parent.c.id]
-    pairs = link.through.element.subquery()
-    source = table.join(pairs, pairs.c[link.through_child] == table.c.id)
-    return source, [*where, pairs.c[link.parent.name] == parent.c.id]
+    # EXISTS rather than a join to the deduplicated pairs: the pairs would be built whole
+    # (every membership) for each answer, and the page could not be read off an index.
+    pairs = link.link_table.alias()
+    held = (
+        select(pairs.c[link.through_child])
+        .where(
+            pairs.c.deleted_at.is_(None),
+            pairs.c[link.through_child] == table.c.id,
+            pairs.c[link.parent.name] == parent.c.id,
+        )
+        .correlate_except(pairs)  # the parent may be two SELECTs out (a count's)
+        .exists()
+    )
+    return table, [*where, held]
 
 
 @dataclass(frozen=True)
