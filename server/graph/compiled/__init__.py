@@ -10,7 +10,7 @@ bounded in number; each holds its SQL compiled for the engine's driver with its 
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from graphql import GraphQLError, get_operation_ast
 from graphql.execution.values import get_variable_values
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.util import find_tables
 
 from server.config import Settings
 
@@ -42,6 +43,8 @@ class Compiled:
     sql: str
     parameters: tuple[Any, ...]
     lookups: bool
+    reads: bool = True  # False: no table is read (`{ __typename }`), the answer never changes
+    answer: str | None = None  # such a plan's answer, once the database has built it
 
 
 @dataclass(frozen=True)
@@ -111,11 +114,14 @@ class Compiler:
             "compiled read planned",
             extra={"operation": operation_name_of(operation), "sql": compiled.string},
         )
-        return Compiled(key, compiled.string, parameters, plan.lookups)
+        reads = bool(find_tables(plan.statement, include_aliases=True, include_joins=True))
+        return Compiled(key, compiled.string, parameters, plan.lookups, reads)
 
     async def run(self, compiled: Compiled, reader: Reader) -> str | None:
         """The `data` of the answer as JSON text; None when a lookup found nothing (the
         resolvers then answer with their error)."""
+        if compiled.answer is not None:
+            return compiled.answer
         try:
             row = await reader.alone(compiled.sql, compiled.parameters)
         except DBAPIError as exc:
@@ -126,4 +132,6 @@ class Compiler:
             return None
         if row is None or (compiled.lookups and row.missing):
             return None
+        if not compiled.reads:
+            self._keep(compiled.key, replace(compiled, answer=row.data))
         return row.data

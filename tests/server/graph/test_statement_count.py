@@ -3,9 +3,11 @@ nothing else goes with them but the request's one transaction (no ping)."""
 
 import asyncio
 
+import orjson
 import pytest
 from sqlalchemy import event
 
+from server.graph.reader import Reader
 from tests import synthetic
 from tests.conftest import ON_POSTGRES
 
@@ -101,3 +103,35 @@ async def test_postgresql_receives_the_statements_in_one_transaction_and_no_ping
     assert [query.split()[0] for query in sent] == ["BEGIN", "ROLLBACK;"], sent
     assert "READ ONLY" in sent[0]
     print(f"\nPostgreSQL received {statements + len(sent)} statements: {statements} and {sent}")
+
+
+async def test_an_answer_that_reads_no_table_is_built_once_and_then_sent_as_kept(databases):
+    # given: a compiled `{ __typename }`, and a nested page beside it
+    database = await databases.create()
+    await synthetic.fill(database.engine, members=3, organisations=1)
+    client = Client(database, database.settings(default_alliance="syn"))
+    await client.data("{ __typename }")  # validated on the resolvers, then compiled
+    typename = client.compiler.prepare("{ __typename }", None, {})
+    page = "{ alliance { members(first: 2) { nodes { slug } } } }"
+    await client.data(page)
+    members = client.compiler.prepare(page, None, {})
+
+    # when: each is answered again and again
+    before = database.statements.count
+    answers = set()
+    for _ in range(3):
+        reader = Reader(database.engine)
+        try:
+            answers.add(
+                await client.compiler.run(
+                    client.compiler.prepare("{ __typename }", None, {}), reader
+                )
+            )
+            await client.compiler.run(members, reader)
+        finally:
+            await reader.close()
+
+    # then: the constant answer costs no statement, the page one each time
+    assert not typename.reads and members.reads
+    assert [orjson.loads(a) for a in answers] == [{"__typename": "Query"}]
+    assert database.statements.count - before == 3
