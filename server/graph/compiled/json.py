@@ -33,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from store import names as name_rules
+
 from .. import ids
 from ..pagination import SortKey, signature
 
@@ -128,6 +130,13 @@ class Json:
 
     def cursor(self, order: Sequence[SortKey], row: Any) -> ColumnElement[Any]:
         raise NotImplementedError
+
+    def localized_name(self, row: Any, lang: str) -> ColumnElement[Any]:
+        """`name(lang:)`: store/names.py `resolve`'s choice, else the record's own name. The
+        rule is the database's `hub_localized_name`: on PostgreSQL a function of migration
+        0008, on SQLite the Python rule itself."""
+        chosen = func.hub_localized_name(row.c.names, literal(lang, Text), row.c.default_lang)
+        return func.coalesce(func.nullif(chosen, ""), row.c.name)
 
     def text(self, data: ColumnElement[Any]) -> ColumnElement[Any]:
         """The whole answer's `data` as text, which the server sends as it comes."""
@@ -267,6 +276,10 @@ def _sqlite_cursor(signature_: str, *values: Any) -> str:
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
+def _sqlite_localized_name(names: str | None, lang: str, default_lang: str) -> str | None:
+    return name_rules.resolve(orjson.loads(names or "[]"), lang, default_lang)
+
+
 def _register(dbapi_connection, record, _proxy) -> None:
     # At checkout, once per connection: connections made before the compiler are covered too.
     if record.info.get("hub_functions"):
@@ -276,6 +289,7 @@ def _register(dbapi_connection, record, _proxy) -> None:
         ("hub_time", 1, _sqlite_time),
         ("hub_global_id", 2, _sqlite_global_id),
         ("hub_cursor", -1, _sqlite_cursor),
+        ("hub_localized_name", 3, _sqlite_localized_name),
     ):
         dbapi_connection.create_function(name, arity, function, deterministic=True)
 

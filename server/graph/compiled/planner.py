@@ -199,9 +199,8 @@ class _Walk:
         if function is GLOBAL_ID:
             return self.json.global_id(type_.name, row.c.id)
         if function is LOCALIZED_NAME:
-            if self.arguments(field, nodes[0]).get("lang") is not None:
-                raise NotPlanned("name(lang:)")
-            return row.c.name
+            lang = self.arguments(field, nodes[0]).get("lang")
+            return row.c.name if lang is None else self.json.localized_name(row, lang)
         if function is ALL_NAMES:
             return self.names(field, row, nodes)
         if hasattr(function, "relation"):
