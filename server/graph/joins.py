@@ -110,3 +110,30 @@ def exists_in(
             target.c.deleted_at.is_(None), join.correlate(target, ours), *conditions(target)
         )
     )
+
+
+# What a hand-written resolver computes, said in SQL as well, for the compiled path: a field
+# whose answer the database can build is then planned rather than left to the resolvers.
+# `row` is the record's row; `args` the field's converted arguments.
+Narrow = Callable[[FromClause, dict[str, Any], Any], list[ColumnElement[bool]]]
+
+
+def narrowed(join: "Many", narrow: Narrow) -> Callable:
+    """A list field that answers the rows of `join` meeting `narrow(its table, args,
+    settings)` (a member's periods in one alliance)."""
+
+    def mark(resolver: Callable) -> Callable:
+        resolver.join, resolver.narrow = join, narrow
+        return resolver
+
+    return mark
+
+
+def computed(expression: Callable[[FromClause, dict[str, Any], Any], ColumnElement[Any]]):
+    """A scalar field that answers `expression(row, args, settings)` (a member's status)."""
+
+    def mark(resolver: Callable) -> Callable:
+        resolver.expression = expression
+        return resolver
+
+    return mark

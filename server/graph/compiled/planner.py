@@ -37,9 +37,11 @@ from graphql.execution.values import get_argument_values, get_directive_values
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Integer,
     Select,
     Text,
     case,
+    cast,
     exists,
     false,
     func,
@@ -54,7 +56,7 @@ from strawberry.types.arguments import convert_arguments
 from server.config import Settings
 from store.registry import ALLIANCE
 
-from .. import filtering, ids, pagination
+from .. import counting, filtering, ids, pagination
 from ..entities import Named, Node
 from ..errors import InvalidId
 from ..joins import About, Linked, Many, One
@@ -205,6 +207,18 @@ class _Walk:
             return self.names(field, row, nodes)
         if hasattr(function, "relation"):
             return self.relation(type_, field, row, function.relation.join, nodes)
+        settings = self.planner.settings
+        if hasattr(function, "expression"):
+            args = self.arguments(field, nodes[0])
+            return self.column(field, function.expression(row, args, settings))
+        if hasattr(function, "narrow"):
+            args = self.arguments(field, nodes[0])
+            narrow = function.narrow
+
+            def among(target: FromClause) -> list[ColumnElement[bool]]:
+                return narrow(target, args, settings)
+
+            return self.relation(type_, field, row, function.join, nodes, among)
         if hasattr(function, "joins"):
             return self.either(field, row, function.joins, nodes)
         if hasattr(function, "listing"):
@@ -287,7 +301,8 @@ class _Walk:
         )
         return self.json.nested(query)
 
-    def relation(self, owner: GraphQLObjectType, field: GraphQLField, row, join, nodes):
+    def relation(self, owner: GraphQLObjectType, field: GraphQLField, row, join, nodes, among=None):
+        """A relation's record or list; `among` narrows a list's rows further."""
         if isinstance(join, One):
             type_ = self._target(field, join.table)
             key = row.c[join.key]
@@ -296,7 +311,9 @@ class _Walk:
         if isinstance(join, Many):
             target = join.table.alias()
             query = select(target).where(
-                target.c.deleted_at.is_(None), target.c[join.key] == row.c.id
+                target.c.deleted_at.is_(None),
+                target.c[join.key] == row.c.id,
+                *(among(target) if among else ()),
             )
             order = [*join.order, "id"]
         elif isinstance(join, Linked):
@@ -507,6 +524,8 @@ class _Walk:
         args = self.arguments(field, nodes[0])
         function = declared.base_resolver.wrapped_func
         python_name = declared.python_name
+        if hasattr(function, "grouping"):
+            return self.grouped(field, nodes, function.grouping, args)
         if hasattr(function, "listing") and hasattr(function, "link"):
             return self.connection(field, nodes, function.listing, None, None, args)
         if hasattr(function, "listing"):
@@ -523,6 +542,35 @@ class _Walk:
                 raise NotPlanned("too many ids: the resolvers refuse them")
             return self.json.array([self.node(nodes, global_id) for global_id in args["ids"]])
         raise NotPlanned(f"Query.{name}")
+
+    def grouped(self, field: GraphQLField, nodes, grouping: counting.Grouping, args):
+        """A count field: its grouped rows, each as an object of the groups asked for."""
+        others = {k: v for k, v in args.items() if k not in ("filter", "by")}
+        columns = grouping.columns(others, self.planner.settings)
+        query = counting.statement(grouping, args.get("filter"), args["by"], columns)
+        if self.json.name == "sqlite":
+            query = query.limit(-1)  # a subquery with a LIMIT keeps its ORDER BY in SQLite
+        rows = query.subquery()
+        chosen = list(dict.fromkeys(group.value for group in args["by"]))
+        type_ = get_named_type(field.type)
+        pairs = []
+        for key, found in self.subfields(type_, nodes).items():
+            name = found[0].name.value
+            if name == "__typename":
+                pairs.append((key, literal(type_.name, Text)))
+                continue
+            counted = type_.fields[name]
+            python_name = counted.extensions["strawberry-definition"].python_name
+            if python_name == "count":
+                pairs.append((key, rows.c.count))
+            elif python_name not in chosen:
+                pairs.append((key, null()))  # a group not asked for
+            elif python_name == "year":
+                pairs.append((key, cast(rows.c.year, Integer)))
+            else:
+                pairs.append((key, self.column(counted, rows.c[python_name])))
+        order = [rows.c[name] for name in chosen]
+        return self.json.list_of(self.json.object(pairs), rows, order)
 
     def by_slug(self, field: GraphQLField, table: FromClause, slug: str, nodes):
         type_ = get_named_type(field.type)

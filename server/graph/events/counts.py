@@ -7,7 +7,7 @@ import strawberry
 from store.registry import EVENT
 
 from ..context import Ctx
-from ..counting import By, counts
+from ..counting import By, Grouping, counted, counts
 from ..dated import DatedGroup, group_columns
 from .enums import EventKind, EventStatus
 from .filters import EventsWhere
@@ -22,9 +22,13 @@ class EventCount:
     status: EventStatus | None = strawberry.field(description="Their status.")
 
 
+COLUMNS = group_columns(EVENT)
+
+
+@counted(Grouping(EVENTS, EventCount, lambda _args, _settings: COLUMNS))
 async def event_counts(
     info: Ctx,
     by: Annotated[list[DatedGroup], By],
     filter: EventsWhere = None,
 ) -> list[EventCount]:
-    return await counts(info, EVENTS, filter, by, group_columns(EVENT), EventCount)
+    return await counts(info, event_counts.grouping, filter, by, {})

@@ -1,20 +1,23 @@
 """Members counted by country, kind and current status in an alliance."""
 
+from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import ColumnElement, FromClause, func, select
+from sqlalchemy import ColumnElement
 
-from store.registry import ALLIANCE, MEMBER, PERIOD
+from server.config import Settings
+from store.registry import MEMBER
 
 from ..arguments import AllianceSlug
 from ..context import Ctx
-from ..counting import By, counts
+from ..counting import By, Grouping, counted, counts
 from ..scalars import CountryCode
 from .enums import MemberKind, MembershipStatus
 from .filters import MembersWhere
 from .listing import MEMBERS
+from .types import current_status
 
 
 @strawberry.enum(description="What members can be counted by.")
@@ -34,33 +37,20 @@ class MemberCount:
     )
 
 
-def _current_status(member: FromClause, alliance_slug: str) -> ColumnElement[Any]:
-    """The status of the latest open membership period of a member in an alliance."""
-    return (
-        select(PERIOD.c.status)
-        .join(ALLIANCE, ALLIANCE.c.id == PERIOD.c.alliance_id)
-        .where(
-            PERIOD.c.member_id == member.c.id,
-            ALLIANCE.c.slug == alliance_slug,
-            PERIOD.c.end_date.is_(None),
-            PERIOD.c.deleted_at.is_(None),
-        )
-        .order_by(func.coalesce(PERIOD.c.start_date, "").desc(), PERIOD.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+def _columns(args: Mapping[str, Any], settings: Settings) -> dict[str, ColumnElement[Any]]:
+    slug = args.get("alliance")
+    return {
+        "country": MEMBER.c.country,
+        "kind": MEMBER.c.kind,
+        "status": current_status(MEMBER, slug, settings),
+    }
 
 
+@counted(Grouping(MEMBERS, MemberCount, _columns))
 async def member_counts(
     info: Ctx,
     by: Annotated[list[MemberGroup], By],
     filter: MembersWhere = None,
     alliance: AllianceSlug = None,
 ) -> list[MemberCount]:
-    slug = alliance or info.context.settings.default_alliance
-    columns = {
-        "country": MEMBER.c.country,
-        "kind": MEMBER.c.kind,
-        "status": _current_status(MEMBER, slug),
-    }
-    return await counts(info, MEMBERS, filter, by, columns, MemberCount)
+    return await counts(info, member_counts.grouping, filter, by, {"alliance": alliance})

@@ -4,10 +4,12 @@ Nested lists that can grow (a member's organisations, partnerships, events) are 
 short ones (posts, memberships) are lists (docs/api.md, Nested edges).
 """
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import ColumnElement, FromClause, func, select
 
+from server.config import Settings
 from store.registry import (
     ALLIANCE,
     MEMBER,
@@ -22,7 +24,7 @@ from ..connection import connection_field
 from ..context import Ctx
 from ..entities import Entity, FromRow, Named
 from ..events.listing import took_part
-from ..joins import linked, many, one
+from ..joins import computed, linked, many, narrowed, one
 from ..organisations.listing import ORGANISATIONS
 from ..pagination import Link, through
 from ..partnerships.listing import party_to
@@ -96,6 +98,7 @@ class Member(Entity, Named, FromRow):
     )
 
     @strawberry.field(description="Its membership periods, in every alliance unless one is named.")
+    @narrowed(PERIODS, lambda periods, args, _: _alliance_named(periods, args.get("alliance")))
     async def memberships(self, info: Ctx, alliance: AllianceSlug = None) -> list[MembershipPeriod]:
         periods = await _periods(info, self.id)
         if alliance is None:
@@ -109,6 +112,7 @@ class Member(Entity, Named, FromRow):
             "latest open period, or null when it has none."
         )
     )
+    @computed(lambda row, args, settings: current_status(row, args.get("alliance"), settings))
     async def status(self, info: Ctx, alliance: AllianceSlug = None) -> MembershipStatus | None:
         slug = alliance or info.context.settings.default_alliance
         wanted = await alliance_by_slug(info).load(slug)
@@ -133,6 +137,38 @@ class Member(Entity, Named, FromRow):
     partnerships = party_to("member_id", "Partnerships this place is a party to.")
 
     events = took_part("member_id", "Events this place took part in.")
+
+
+def _in_alliance(periods: FromClause, slug: str) -> ColumnElement[bool]:
+    """Periods in the live alliance of that slug; none when there is no such alliance."""
+    alliance = (
+        select(ALLIANCE.c.id)
+        .where(ALLIANCE.c.slug == slug, ALLIANCE.c.deleted_at.is_(None))
+        .scalar_subquery()
+    )
+    return periods.c.alliance_id == alliance
+
+
+def _alliance_named(periods: FromClause, slug: str | None) -> list[ColumnElement[bool]]:
+    return [] if slug is None else [_in_alliance(periods, slug)]
+
+
+def current_status(member: FromClause, slug: str | None, settings: Settings) -> ColumnElement[Any]:
+    """`Member.status` in SQL, which members are also counted by: the status of the latest
+    open period of a member in an alliance (the hub's default unless named)."""
+    periods = PERIOD.alias()
+    return (
+        select(periods.c.status)
+        .where(
+            periods.c.member_id == member.c.id,
+            periods.c.deleted_at.is_(None),
+            periods.c.end_date.is_(None),
+            _in_alliance(periods, slug or settings.default_alliance),
+        )
+        .order_by(func.coalesce(periods.c.start_date, "").desc(), periods.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def alliance_by_slug(info: Ctx):

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, FromClause, select
 from store.registry import MEMBER, ORGANISATION
 
 from ..context import Ctx
-from ..counting import By, counts
+from ..counting import By, Grouping, counted, counts
 from ..scalars import CountryCode
 from .enums import OrganisationKind
 from .filters import OrganisationsWhere
@@ -33,10 +33,13 @@ def _home_country(organisation: FromClause) -> ColumnElement[Any]:
     return select(MEMBER.c.country).where(MEMBER.c.id == organisation.c.member_id).scalar_subquery()
 
 
+COLUMNS = {"kind": ORGANISATION.c.kind, "country": _home_country(ORGANISATION)}
+
+
+@counted(Grouping(ORGANISATIONS, OrganisationCount, lambda _args, _settings: COLUMNS))
 async def organisation_counts(
     info: Ctx,
     by: Annotated[list[OrganisationGroup], By],
     filter: OrganisationsWhere = None,
 ) -> list[OrganisationCount]:
-    columns = {"kind": ORGANISATION.c.kind, "country": _home_country(ORGANISATION)}
-    return await counts(info, ORGANISATIONS, filter, by, columns, OrganisationCount)
+    return await counts(info, organisation_counts.grouping, filter, by, {})

@@ -7,7 +7,7 @@ import strawberry
 from store.registry import PARTNERSHIP
 
 from ..context import Ctx
-from ..counting import By, counts
+from ..counting import By, Grouping, counted, counts
 from ..dated import DatedGroup, group_columns
 from .enums import PartnershipKind, PartnershipStatus
 from .filters import PartnershipsWhere
@@ -22,11 +22,13 @@ class PartnershipCount:
     status: PartnershipStatus | None = strawberry.field(description="Their status.")
 
 
+COLUMNS = group_columns(PARTNERSHIP)
+
+
+@counted(Grouping(PARTNERSHIPS, PartnershipCount, lambda _args, _settings: COLUMNS))
 async def partnership_counts(
     info: Ctx,
     by: Annotated[list[DatedGroup], By],
     filter: PartnershipsWhere = None,
 ) -> list[PartnershipCount]:
-    return await counts(
-        info, PARTNERSHIPS, filter, by, group_columns(PARTNERSHIP), PartnershipCount
-    )
+    return await counts(info, partnership_counts.grouping, filter, by, {})
