@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import feeds
+from store.db import among
 from store.registry import FEED_ITEM, POST, SOURCE
 from store.tables import as_utc
 
@@ -91,7 +92,10 @@ class Known:
                     FEED_ITEM.c.feed_id == self.feed.id,
                     or_(
                         *(
-                            and_(FEED_ITEM.c.item_type == t, FEED_ITEM.c.item_id.in_(sorted(i)))
+                            and_(
+                                FEED_ITEM.c.item_type == t,
+                                among(self.connection, FEED_ITEM.c.item_id, sorted(i)),
+                            )
                             for t, i in sorted(ids.items())
                         )
                     ),
@@ -104,7 +108,7 @@ class Known:
             rows = await self.connection.execute(
                 select(SOURCE.c.entity_type, SOURCE.c.entity_id, SOURCE.c.item_id).where(
                     SOURCE.c.feed == self.feed.slug,
-                    SOURCE.c.item_id.in_(new),
+                    among(self.connection, SOURCE.c.item_id, new),
                     SOURCE.c.entity_type != "membership_period",
                 )
             )
@@ -113,7 +117,7 @@ class Known:
             self._holders |= new
             rows = await self.connection.execute(
                 select(POST.c.id, *(POST.c[k] for k in POST_KEY)).where(
-                    POST.c.person_id.in_(new), POST.c.deleted_at.is_(None)
+                    among(self.connection, POST.c.person_id, new), POST.c.deleted_at.is_(None)
                 )
             )
             for row in rows:

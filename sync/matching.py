@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store.db import among
 from store.registry import IDENTIFIER, RECORD_TABLES
 
 SLUGGED = tuple(t for t, table in RECORD_TABLES.items() if "slug" in table.c)  # not posts
@@ -51,7 +52,7 @@ class Keys:
                     IDENTIFIER.c.entity_id,
                     IDENTIFIER.c.scheme,
                     IDENTIFIER.c.value,
-                ).where(IDENTIFIER.c.value.in_(new))
+                ).where(among(self.connection, IDENTIFIER.c.value, new))
             )
             for row in rows:
                 self._identifiers[(row.entity_type, row.scheme, row.value)] = row.entity_id
@@ -63,7 +64,7 @@ class Keys:
             asked |= new
             table = RECORD_TABLES[entity_type]
             rows = await self.connection.execute(
-                select(table.c.id, table.c.slug).where(table.c.slug.in_(new))
+                select(table.c.id, table.c.slug).where(among(self.connection, table.c.slug, new))
             )
             self._slugs[entity_type].update((row.slug, row.id) for row in rows)
 
