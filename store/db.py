@@ -1,14 +1,9 @@
 """The async engine: SQLite through aiosqlite, PostgreSQL through asyncpg."""
 
-from collections.abc import Iterable
-from typing import Any
-
 import orjson
-from sqlalchemy import ColumnElement, any_, event, literal
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -80,13 +75,3 @@ def count_statements(engine: AsyncEngine, counter) -> None:
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-def among(connection: AsyncConnection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
-    """`column IN (values)`; on PostgreSQL `column = ANY($1)` with the values as one array,
-    so that the statement's text is the same for any number of values and the driver prepares
-    it once per connection (an IN list is a new statement for every count). SQLite has no
-    arrays."""
-    if connection.dialect.name == "postgresql":
-        return column == any_(literal(list(values), ARRAY(column.type)))
-    return column.in_(values)

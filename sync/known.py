@@ -19,7 +19,6 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import feeds
-from store.db import among
 from store.registry import FEED_ITEM, POST, SOURCE
 from store.tables import as_utc
 
@@ -92,10 +91,7 @@ class Known:
                     FEED_ITEM.c.feed_id == self.feed.id,
                     or_(
                         *(
-                            and_(
-                                FEED_ITEM.c.item_type == t,
-                                among(self.connection, FEED_ITEM.c.item_id, sorted(i)),
-                            )
+                            and_(FEED_ITEM.c.item_type == t, FEED_ITEM.c.item_id.in_(sorted(i)))
                             for t, i in sorted(ids.items())
                         )
                     ),
@@ -108,7 +104,7 @@ class Known:
             rows = await self.connection.execute(
                 select(SOURCE.c.entity_type, SOURCE.c.entity_id, SOURCE.c.item_id).where(
                     SOURCE.c.feed == self.feed.slug,
-                    among(self.connection, SOURCE.c.item_id, new),
+                    SOURCE.c.item_id.in_(new),
                     SOURCE.c.entity_type != "membership_period",
                 )
             )
@@ -117,7 +113,7 @@ class Known:
             self._holders |= new
             rows = await self.connection.execute(
                 select(POST.c.id, *(POST.c[k] for k in POST_KEY)).where(
-                    among(self.connection, POST.c.person_id, new), POST.c.deleted_at.is_(None)
+                    POST.c.person_id.in_(new), POST.c.deleted_at.is_(None)
                 )
             )
             for row in rows:

@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.db import among
 from store.registry import IDENTIFIER, RECORD_TABLES
 
 SLUGGED = tuple(t for t, table in RECORD_TABLES.items() if "slug" in table.c)  # not posts
@@ -52,7 +51,7 @@ class Keys:
                     IDENTIFIER.c.entity_id,
                     IDENTIFIER.c.scheme,
                     IDENTIFIER.c.value,
-                ).where(among(self.connection, IDENTIFIER.c.value, new))
+                ).where(IDENTIFIER.c.value.in_(new))
             )
             for row in rows:
                 self._identifiers[(row.entity_type, row.scheme, row.value)] = row.entity_id
@@ -64,7 +63,7 @@ class Keys:
             asked |= new
             table = RECORD_TABLES[entity_type]
             rows = await self.connection.execute(
-                select(table.c.id, table.c.slug).where(among(self.connection, table.c.slug, new))
+                select(table.c.id, table.c.slug).where(table.c.slug.in_(new))
             )
             self._slugs[entity_type].update((row.slug, row.id) for row in rows)
 

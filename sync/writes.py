@@ -19,7 +19,6 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import feeds
-from store.db import among
 from store.registry import CHILD_TABLES, FEED_ITEM, IDENTIFIER, RECORD_TABLES, SOURCE
 from store.tables import utcnow
 
@@ -250,7 +249,7 @@ class Writes:
         if self._seen:
             await self.connection.execute(
                 update(FEED_ITEM)
-                .where(among(self.connection, FEED_ITEM.c.id, self._seen))
+                .where(FEED_ITEM.c.id.in_(self._seen))
                 .values(last_seen_run_id=self.run_id)
             )
         self._clear()

@@ -51,7 +51,7 @@ NEEDS = [
         {"uq_feed_item_key", "ix_feed_item_waiting"},
     ),
     *(
-        (f"FROM {table} WHERE {table}.slug", "sync.matching.Keys.ask", {f"uq_{table}_slug"})
+        (f"WHERE {table}.slug IN", "sync.matching.Keys.ask", {f"uq_{table}_slug"})
         for table in ("member", "organisation", "person", "partnership", "event")
     ),
 ]
@@ -164,10 +164,7 @@ def _caught(engine) -> Iterator[list[tuple[str, tuple]]]:
     def catch(_connection, _cursor, statement, parameters, _context, executemany) -> None:
         words = statement.split()
         if words[0] in ("SELECT", "UPDATE", "DELETE") and "WHERE" in words and not executemany:
-            # An array (`= ANY($1)` on PostgreSQL) as a tuple: the statements are told apart
-            # by their parameters too.
-            held = tuple(tuple(p) if isinstance(p, list) else p for p in parameters)
-            caught.append((" ".join(words), held))
+            caught.append((" ".join(words), tuple(parameters)))
 
     event.listen(engine.sync_engine, "before_cursor_execute", catch)
     try:
@@ -181,8 +178,7 @@ async def _plans(engine, statements) -> dict[tuple[str, tuple], str]:
     plans = {}
     async with engine.connect() as connection:
         for statement, parameters in dict.fromkeys(statements):
-            sent = tuple(list(p) if isinstance(p, tuple) else p for p in parameters)
-            rows = await connection.exec_driver_sql(explain + statement, sent)
+            rows = await connection.exec_driver_sql(explain + statement, parameters)
             plan = "\n".join(str(row[-1]) for row in rows)
             plans[statement, parameters] = re.sub(r"sqlite_autoindex_(\w+)_1\b", _unique, plan)
     return plans
