@@ -7,10 +7,12 @@ the posts they hold. Checks every item with the feed's own parser, serves the fi
 HTTP server of its own on loopback (with an ETag; it answers 304 to `If-None-Match`), then runs
 the loaders in turn, `--repeat` times (A B A B), each on a fresh database:
 
-- the hub (`--peers hub`), on each database: `sync.runs.run` in a child process three times --
-  the first sync, the same feed answered 304, and the same feed again with the stored validators
-  cleared (a 200 with the same content);
-- dlt (`dlt`, PostgreSQL only): the same file loaded with a merge on (type, id), then again;
+- the hub (`--peers hub`), on each database: `sync.runs.run` in a child process four times --
+  the first sync, the same feed answered 304, the same feed again with the stored validators
+  cleared (a 200 with the same content), and a copy of the feed with every tenth item changed,
+  from a second server;
+- dlt (`dlt`, PostgreSQL only): the same file loaded with a merge on (type, id), then again,
+  then the changed copy;
 - the COPY floor (`copy`, PostgreSQL only): asyncpg `copy_records_to_table` of the parsed items.
 
 Prints the hub's table and the loaders' medians (and saves them with the commit and the load
@@ -38,7 +40,7 @@ from pathlib import Path
 import repo_path  # noqa: F401  (bench/ is on the path when run; this puts the repository there)
 from scratch_db import create_postgres, drop_postgres
 from sync_bench import RESULTS, ROOT, feed_server, hub, hub_child, peers, report, watch
-from sync_bench.feed import check_feed, write_feed
+from sync_bench.feed import check_feed, write_changed, write_feed
 from sync_bench.spy import PY_SPY, print_profile, profile_path
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -126,13 +128,13 @@ def plan(args) -> list[tuple[str, str]]:
 
 
 @contextlib.contextmanager
-def fresh_postgres(args, kept: list[str], server):
+def fresh_postgres(args, kept: list[str], servers: frozenset):
     """A new database for one load, dropped after it (kept with `--keep`)."""
     name, url = asyncio.run(create_postgres(args.database_url))
     try:
         yield name, url
     finally:
-        watch.stop_all(sparing=frozenset({server}))  # no loader may still write to it
+        watch.stop_all(sparing=servers)  # no loader may still write to it; the feeds stay
         if args.keep:
             kept.append(name)
         else:
@@ -149,12 +151,13 @@ def run_one(loader: str, database: str, run: int, where: dict, args, kept: list[
         size = sum(p.stat().st_size for p in folder.glob(f"sync-{run}.db*")) / 2**20
         rows[0].setdefault("database_facts", {})["size_mib"] = round(size, 1)
         return rows
-    with fresh_postgres(args, kept, where["server"]) as (name, url):
+    with fresh_postgres(args, kept, where["servers"]) as (name, url):
         print(f"{loader} on postgresql (database {name}), run {run}:", flush=True)
         if loader == "hub":
             return hub.bench_database("postgresql", url, where, args, run)
-        bench = peers.bench_dlt if loader == "dlt" else peers.bench_copy
-        return bench(feed, url, folder, total, args, run)
+        if loader == "dlt":
+            return peers.bench_dlt(feed, where["changed_feed"], url, folder, total, args, run)
+        return peers.bench_copy(feed, url, folder, total, args, run)
 
 
 def make_feed(folder: Path, args) -> tuple[Path, dict]:
@@ -259,6 +262,16 @@ def main() -> None:
         print(f"feed server pid {server.pid} on {feed_url}, ETag {etag}", flush=True)
         where = {"folder": folder, "feed": feed, "items": made["items"], "url": feed_url}
         where |= {"etag": etag, "server": server, "code": code_fingerprint}
+        changed_feed = folder / "changed.json"
+        where["changed"] = write_changed(feed, changed_feed)
+        changed_server, where["changed_url"], _ = feed_server.start(folder, changed_feed)
+        where["changed_feed"] = changed_feed
+        where["servers"] = frozenset({server, changed_server})
+        print(
+            f"changed feed: {where['changed']:,} of the items changed, served by pid "
+            f"{changed_server.pid} on {where['changed_url']}",
+            flush=True,
+        )
         load = {"start": load_average()}
         print(f"load average {load['start']} (1, 5, 15 min); commit {commit}", flush=True)
         for run in range(1, args.repeat + 1):

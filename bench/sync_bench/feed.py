@@ -404,6 +404,45 @@ def write_feed(path: Path, total: int, seed: int) -> dict:
     }
 
 
+CHANGED_AT = "2026-11-30T00:00:00Z"  # later than every generated `updated_at`
+
+
+def _change(item: dict) -> None:
+    """One field of the item's record changed, as a partner's next export would."""
+    data = item["data"]
+    if item["type"] == "member":
+        data["population"] = (data.get("population") or 0) + 1
+    elif item["type"] == "organisation":
+        data["names"][0]["value"] += " (neu)"
+    elif item["type"] == "person":  # a German person has a `name`, a Chinese one `names`
+        data["honorific_prefix"] = "Prof. h.c."
+    else:  # a post: not its label, which with its holders is what names it
+        data["start_date"] = "2026-11"
+    item["updated_at"] = CHANGED_AT
+
+
+def write_changed(source: Path, path: Path, every: int = 10) -> int:
+    """A copy of the feed `write_feed` wrote with every `every`-th item changed (the alliance
+    never): how many changed. Read and written a line, one item, at a time."""
+    import orjson
+
+    changed = 0
+    with open(source, "rb") as feed, open(path, "wb") as out:
+        out.write(feed.readline())  # the envelope, up to `"items": [`
+        for n, line in enumerate(feed):
+            if line.startswith(b"]"):
+                out.write(line)
+                continue
+            body = line.rstrip(b"\n")
+            comma = body.endswith(b",")
+            item = orjson.loads(body.rstrip(b","))
+            if n % every == every - 1 and item["type"] != "alliance":
+                _change(item)
+                changed += 1
+            out.write(orjson.dumps(item) + (b",\n" if comma else b"\n"))
+    return changed
+
+
 def check_feed(path: Path, expected: int) -> None:
     """Reads the feed with the sync's own parser; fails loudly on any item error."""
     from sync.formats import alliance_feed

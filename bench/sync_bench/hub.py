@@ -1,8 +1,10 @@
 """The hub as the loader: one bench run on one database is the first sync, the same feed
-answered 304, and the same feed again as a 200 with the same content (the stored validators
-cleared), each `sync.runs.run` in a child process of its own (`hub_child.py`, started through
-the entry point with `CHILD` as its first argument), watched from outside (`watch.py`) and
-checked: every item created, then not modified, then every item unchanged."""
+answered 304, the same feed again as a 200 with the same content (the stored validators
+cleared), and the feed with a tenth of its items changed (`feed.write_changed`), each
+`sync.runs.run` in a child process of its own (`hub_child.py`, started through the entry point
+with `CHILD` as its first argument), watched from outside (`watch.py`) and checked: every item
+created, then not modified, then every item unchanged, then the changed ones updated and the
+others unchanged."""
 
 import asyncio
 import json
@@ -16,7 +18,12 @@ from sync_bench.spy import profile_path, start_py_spy
 
 CHILD = "_sync"  # argv[1] of the child process that runs one sync
 ENTRY = BENCH / "sync_large.py"
-ROLES = {"first sync": "first", "304 not modified": "not_modified", "200 same content": "again"}
+ROLES = {
+    "first sync": "first",
+    "304 not modified": "not_modified",
+    "200 same content": "again",
+    "200, 10% changed": "changed",
+}
 
 
 def run_child(url: str, where: str, label: str, args, pg: bool, profile_to: Path | None) -> dict:
@@ -207,6 +214,14 @@ def bench_database(name: str, url: str, where: dict, args, run: int) -> list[dic
     problems += expect(rows[-1], "succeeded", unchanged=total, created=0, updated=0, deleted=0)
     if rows[-1].get("http_status") != 200:
         problems.append(f"200 case: HTTP {rows[-1].get('http_status')}")
+
+    # The same feed with a tenth of its items changed, from a server of its own.
+    changed = where["changed"]
+    asyncio.run(hub_db.clear_validators(url, where["changed_url"]))
+    measure("200, 10% changed")
+    problems += expect(
+        rows[-1], "succeeded", updated=changed, unchanged=total - changed, created=0, deleted=0
+    )
     for row in rows:
         row["problems"] = problems if row is rows[0] else []
     for problem in problems:

@@ -54,17 +54,20 @@ async def feed_validators(url: str) -> tuple[str | None, str | None]:
     return await _with_engine(url, work)
 
 
-async def clear_validators(url: str) -> None:
-    """Forget the stored ETag and Last-Modified, so the next fetch is a plain GET (a 200)."""
+async def clear_validators(url: str, feed_url: str | None = None) -> None:
+    """Forget the stored ETag and Last-Modified, so the next fetch is a plain GET (a 200);
+    with `feed_url`, the feed is fetched from there from now on."""
     from sqlalchemy import update
 
     from store.registry import FEED as table
 
+    values = {"etag": None, "last_modified": None}
+    if feed_url is not None:
+        values["url"] = feed_url
+
     async def work(engine) -> None:
         async with engine.begin() as connection:
-            await connection.execute(
-                update(table).where(table.c.slug == SLUG).values(etag=None, last_modified=None)
-            )
+            await connection.execute(update(table).where(table.c.slug == SLUG).values(values))
 
     await _with_engine(url, work)
 

@@ -132,8 +132,11 @@ def finish(row: dict, url: str, table: str, total: int, label: str) -> dict:
     return row
 
 
-def bench_dlt(feed: Path, url: str, folder: Path, total: int, args, run: int) -> list[dict]:
-    """dlt's first load of the feed into the empty database `url`, then the same feed again."""
+def bench_dlt(
+    feed: Path, changed: Path, url: str, folder: Path, total: int, args, run: int
+) -> list[dict]:
+    """dlt's first load of the feed into the empty database `url`, the same feed again, then
+    the feed with a tenth of its items changed."""
     python = dlt_python()
     pipelines = folder / f"dlt-{run}"
     env = processes.clean_env(
@@ -144,9 +147,14 @@ def bench_dlt(feed: Path, url: str, folder: Path, total: int, args, run: int) ->
     )
     pipelines.mkdir()
     rows = []
-    for case, role in (("first load", "first"), ("same feed again", "again")):
+    cases = (
+        ("first load", "first", feed),
+        ("same feed again", "again", feed),
+        ("10% changed", "changed", changed),
+    )
+    for case, role, loaded in cases:
         print(f"  dlt: {case} ...", flush=True)
-        command = [str(python), str(HERE / "dlt_child.py"), str(feed), dlt_url(url)]
+        command = [str(python), str(HERE / "dlt_child.py"), str(loaded), dlt_url(url)]
         row = run_load(
             command + [str(pipelines)],
             env=env,

@@ -92,13 +92,15 @@ def _median(values: list) -> float | None:
 
 def summary(rows: list[dict]) -> list[dict]:
     """Per loader and database, the medians over its runs that succeeded: items/s, CPU, peak
-    memory and statements per item of the first load, and the seconds of the same feed again."""
+    memory and statements per item of the first load; the same feed again and the feed with a
+    tenth changed, in seconds and items/s."""
     found = []
     keys = dict.fromkeys((row["loader"], row["database"]) for row in rows)
     for loader, database in keys:
         mine = [r for r in rows if (r["loader"], r["database"]) == (loader, database)]
         first = [r for r in mine if r["role"] == "first" and r["status"] == "succeeded"]
         again = [r for r in mine if r["role"] == "again" and r["status"] == "succeeded"]
+        changed = [r for r in mine if r["role"] == "changed" and r["status"] == "succeeded"]
         found.append(
             {
                 "loader": loader,
@@ -113,6 +115,8 @@ def summary(rows: list[dict]) -> list[dict]:
                     [r["statements"] / items_of(r) for r in first if r.get("statements")]
                 ),
                 "again_s": _median([r["seconds"] for r in again]),
+                "again_per_s": _median([items_of(r) / r["seconds"] for r in again]),
+                "changed_per_s": _median([items_of(r) / r["seconds"] for r in changed]),
             }
         )
     return found
@@ -129,6 +133,8 @@ def print_comparison(found: list[dict]) -> None:
         "peak MiB",
         "stmts/item",
         "same feed again s",
+        "again items/s",
+        "10% changed items/s",
     ]
     lines = [
         [
@@ -142,6 +148,8 @@ def print_comparison(found: list[dict]) -> None:
             _cell(s["peak_mib"], ".0f"),
             _cell(s["statements_per_item"], ".2g"),
             _cell(s["again_s"], ".2f"),
+            _cell(s["again_per_s"], ",.0f"),
+            _cell(s["changed_per_s"], ",.0f"),
         ]
         for s in found
     ]
