@@ -19,6 +19,7 @@ from server.config import Settings
 from .connection import Listing
 from .context import Ctx
 from .errors import InvalidArgument
+from .joins import marked
 
 By = strawberry.argument(description="The fields to group by; each group is counted.")
 
@@ -53,12 +54,7 @@ def statement(grouping: Grouping, filter_: Any, by: list[Enum], columns) -> Sele
 
 def counted(grouping: Grouping) -> Callable:
     """Marks a count resolver with what it counts."""
-
-    def mark(resolver: Callable) -> Callable:
-        resolver.grouping = grouping
-        return resolver
-
-    return mark
+    return marked(grouping=grouping)
 
 
 async def counts(
@@ -69,7 +65,5 @@ async def counts(
     found = []
     for row in await info.context.reader.rows(statement(grouping, filter_, by, columns)):
         values = {name: None for name in columns} | dict(row._mapping)
-        if values.get("year") is not None:
-            values["year"] = int(values["year"])
         found.append(grouping.result(**values))
     return found

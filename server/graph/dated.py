@@ -4,7 +4,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from sqlalchemy import ColumnElement, FromClause, func
+from sqlalchemy import ColumnElement, FromClause, Integer, cast, func
 
 from .ordering import LAST_DATE, keys, order_by, order_term
 from .pagination import SortKey
@@ -36,7 +36,8 @@ class DatedGroup(Enum):
 
 
 def year(table: FromClause) -> ColumnElement[Any]:
-    return func.substr(table.c.start_date, 1, 4)  # partial dates all begin with YYYY
+    # Partial dates all begin with YYYY; as an integer, the year both paths answer.
+    return cast(func.substr(table.c.start_date, 1, 4), Integer)
 
 
 def group_columns(table: FromClause) -> dict[str, ColumnElement[Any]]:

@@ -118,22 +118,23 @@ def exists_in(
 Narrow = Callable[[FromClause, dict[str, Any], Any], list[ColumnElement[bool]]]
 
 
-def narrowed(join: "Many", narrow: Narrow) -> Callable:
-    """A list field that answers the rows of `join` meeting `narrow(its table, args,
-    settings)` (a member's periods in one alliance)."""
+def marked(**attributes: Any) -> Callable:
+    """A decorator that leaves `attributes` on a resolver, where the compiled path reads them."""
 
     def mark(resolver: Callable) -> Callable:
-        resolver.join, resolver.narrow = join, narrow
+        for name, value in attributes.items():
+            setattr(resolver, name, value)
         return resolver
 
     return mark
+
+
+def narrowed(join: "Many", narrow: Narrow) -> Callable:
+    """A list field that answers the rows of `join` meeting `narrow(its table, args,
+    settings)` (a member's periods in one alliance)."""
+    return marked(join=join, narrow=narrow)
 
 
 def computed(expression: Callable[[FromClause, dict[str, Any], Any], ColumnElement[Any]]):
     """A scalar field that answers `expression(row, args, settings)` (a member's status)."""
-
-    def mark(resolver: Callable) -> Callable:
-        resolver.expression = expression
-        return resolver
-
-    return mark
+    return marked(expression=expression)

@@ -98,6 +98,10 @@ class Json:
         object."""
         return self.nested(select(self.or_empty(self.aggregate(value, order))).select_from(rows))
 
+    def ordered(self, query: Select) -> Select:
+        """`query`, to be read as a subquery in its own ORDER BY."""
+        return query
+
     def empty_array(self) -> ColumnElement[Any]:
         raise NotImplementedError
 
@@ -231,6 +235,9 @@ class Sqlite(Json):
 
     def or_empty(self, aggregated):
         return aggregated  # json_group_array makes `[]` of no rows
+
+    def ordered(self, query):
+        return query.limit(-1)  # a subquery with a LIMIT keeps its ORDER BY in SQLite
 
     def boolean(self, condition):
         return func.json(case((condition, "true"), else_="false"))

@@ -37,11 +37,9 @@ from graphql.execution.values import get_argument_values, get_directive_values
 from sqlalchemy import (
     ColumnElement,
     FromClause,
-    Integer,
     Select,
     Text,
     case,
-    cast,
     exists,
     false,
     func,
@@ -339,9 +337,7 @@ class _Walk:
     def listed(self, type_, query: Select, target, order: Sequence[str], row, nodes):
         """A short list (no page): every row of `query`, in `order`."""
         query = query.order_by(*(target.c[name] for name in order)).correlate(row)
-        if self.json.name == "sqlite":
-            query = query.limit(-1)  # a subquery with a LIMIT keeps its ORDER BY in SQLite
-        rows = query.subquery()
+        rows = self.json.ordered(query).subquery()
         fields = self.subfields(type_, nodes)
         value = self.record(type_, rows, fields)
         return self.json.list_of(value, rows, [rows.c[name] for name in order])
@@ -548,9 +544,7 @@ class _Walk:
         others = {k: v for k, v in args.items() if k not in ("filter", "by")}
         columns = grouping.columns(others, self.planner.settings)
         query = counting.statement(grouping, args.get("filter"), args["by"], columns)
-        if self.json.name == "sqlite":
-            query = query.limit(-1)  # a subquery with a LIMIT keeps its ORDER BY in SQLite
-        rows = query.subquery()
+        rows = self.json.ordered(query).subquery()
         chosen = list(dict.fromkeys(group.value for group in args["by"]))
         type_ = get_named_type(field.type)
         pairs = []
@@ -565,8 +559,6 @@ class _Walk:
                 pairs.append((key, rows.c.count))
             elif python_name not in chosen:
                 pairs.append((key, null()))  # a group not asked for
-            elif python_name == "year":
-                pairs.append((key, cast(rows.c.year, Integer)))
             else:
                 pairs.append((key, self.column(counted, rows.c[python_name])))
         order = [rows.c[name] for name in chosen]
