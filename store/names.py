@@ -7,10 +7,23 @@ from typing import Any
 _KIND_PREFERENCE = {"official": 0, "short": 1, "transliteration": 2, "alias": 3, "former": 4}
 
 
+class _Marks(dict):
+    """`str.translate`'s table deleting combining marks, filled as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = self[code] = None if unicodedata.combining(chr(code)) else code
+        return kept
+
+
+_MARKS = _Marks()
+
+
 def fold(text: str) -> str:
     """Lowercase without diacritics, so "Köln" is found by "koln" and sorts beside "Koblenz"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():  # NFKD leaves ASCII as it is, and casefold is lower there
+        return text.lower()
+    # Folded again after NFKD, which can make capitals of compatibility forms (𝐁 → B).
+    return unicodedata.normalize("NFKD", text.casefold()).casefold().translate(_MARKS)
 
 
 def search_text(names: Iterable[Mapping[str, str]], *extra: str | None) -> str:
@@ -46,14 +59,23 @@ def _lang_candidates(lang: str) -> list[str]:
 
 
 def _best_in(names: list[Mapping[str, str]], lang: str) -> str | None:
-    wanted = lang.lower()
-    for candidate in _lang_candidates(wanted):
-        exact = [n for n in names if n.get("lang", "").lower() == candidate]
-        prefixed = [n for n in names if n.get("lang", "").lower().startswith(candidate + "-")]
-        for group in (exact, prefixed):
-            if group:
-                best = min(group, key=lambda n: _KIND_PREFERENCE.get(n.get("kind", ""), 9))
-                return best["value"]
+    """The most preferred kind of name in `lang` exactly, else in a subtag of it (`zh` finds
+    `zh-Hans`), trying `lang`'s shorter forms in turn; the first of equal kinds."""
+    tags = [n.get("lang", "").lower() for n in names]
+    for candidate in _lang_candidates(lang.lower()):
+        below = candidate + "-"
+        exact = prefixed = None  # (preference, value)
+        for tag, n in zip(tags, names, strict=True):
+            if tag == candidate:
+                rank = _KIND_PREFERENCE.get(n.get("kind", ""), 9)
+                if exact is None or rank < exact[0]:
+                    exact = (rank, n["value"])
+            elif exact is None and tag.startswith(below):
+                rank = _KIND_PREFERENCE.get(n.get("kind", ""), 9)
+                if prefixed is None or rank < prefixed[0]:
+                    prefixed = (rank, n["value"])
+        if exact is not None or prefixed is not None:
+            return (exact or prefixed)[1]
     return None
 
 

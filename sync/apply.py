@@ -43,7 +43,7 @@ from store.tables import as_utc, utcnow
 
 from .items import Item, ItemError
 from .known import Known, State
-from .mapping import DEFAULTS, Named, References, Unresolved, mapped
+from .mapping import DEFAULTS, Mapped, References, Unresolved, mapped
 from .matching import SLUGGED, Keys
 from .writes import Ids, Writes
 
@@ -139,6 +139,7 @@ class Applier:
         self, connection: AsyncConnection, entries: list[Item | ItemError], retried: bool
     ) -> list[ItemError]:
         batch = _Batch(self, connection)
+        entries = await batch.checked(entries)
         await batch.ask([e for e in entries if isinstance(e, Item)])
         issues: list[ItemError] = []
         for entry in entries:
@@ -261,12 +262,35 @@ class _Batch:
         self.writes = Writes(connection, self.feed, self.run_id, self.ids)
         self.refs = References(self.known, self.keys)
         self._digests: dict[int, str] = {}
+        self._mapped: dict[int, Mapped] = {}
 
     def _digest(self, item: Item) -> str:
         digest = self._digests.get(id(item))
         if digest is None:
             digest = self._digests[id(item)] = content_hash(item)
         return digest
+
+    def _map(self, item: Item) -> Mapped:
+        found = self._mapped.get(id(item))
+        if found is None:
+            found = self._mapped[id(item)] = mapped(item.type, item.data)
+        return found
+
+    async def checked(self, entries: list[Item | ItemError]) -> list[Item | ItemError]:
+        """The entries with the check each item's format left for later run (`Item.check`),
+        except for an item whose content is what the hub applied from it last: an unchanged
+        re-sync costs no schema check."""
+        items = [e for e in entries if isinstance(e, Item)]
+        await self.known.ask(items=[(i.type, i.id) for i in items])
+        return [
+            self._checked(e) if isinstance(e, Item) and e.check is not None else e for e in entries
+        ]
+
+    def _checked(self, item: Item) -> Item | ItemError:
+        state = self.known.states.get((item.type, item.id))
+        if state is not None and _applied(item, state, self._digest(item)):
+            return item
+        return item.check() or item
 
     async def ask(self, items: list[Item]) -> None:
         """Ask at once for what the batch's items will look up: their `feed_item` rows; for
@@ -278,27 +302,27 @@ class _Batch:
         for item in items:
             state = self.known.states.get((item.type, item.id), State())
             if not _unchanged(item, state, self._digest(item)) and not item.deleted:
-                named = Named()
-                changed.append((item, state, named, await mapped(item.type, item.data, named)))
+                changed.append((item, state, self._map(item)))
         named_items, values, slugs = set(), set(), defaultdict(set)
-        for item, _, named, _ in changed:
+        for item, _, record in changed:
             values.add(item.id)
             identifiers = item.data.get("identifiers") or []
             values.update(i["value"] for i in identifiers)
             if item.type in SLUGGED:
                 slugs[item.type].update(filter(None, [item.data.get("slug")]))
                 slugs[item.type].update(i["value"] for i in identifiers if i["scheme"] == "slug")
-            for ref, wanted in named.found:
+            for named in record.refs():
+                ref, wanted = named.ref, named.wanted
                 named_items.update((entity_type, ref) for entity_type in wanted)
                 scheme, sep, value = ref.partition(":")
                 for entity_type in set(wanted) & set(SLUGGED):
                     slugs[entity_type].add(value if scheme == "slug" else ref)
                 if sep and scheme != "slug":
                     values.add(value)
-        sourced = [item.id for item, state, _, _ in changed if state.entity is not None]
+        sourced = [item.id for item, state, _ in changed if state.entity is not None]
         await self.known.ask(items=named_items, sources=sourced)
         await self.keys.ask(values, slugs)
-        new = [(item, record) for item, state, _, record in changed if state.entity is None]
+        new = [(item, record) for item, state, record in changed if state.entity is None]
         await self.ids.reserve(Counter(item.type for item, _ in new))
         bases: dict[str, Counter] = defaultdict(Counter)
         for item, record in new:
@@ -306,11 +330,11 @@ class _Batch:
                 bases[item.type][_slug_base(item, record.columns)] += 1
         await self.keys.ask_free_slugs(bases)
         holders = [
-            await self._found(ref, wanted)
-            for item, _, named, _ in changed
+            await self._found(ref.ref, ref.wanted)
+            for item, _, record in changed
             if item.type == "post"
-            for ref, wanted in named.found
-            if wanted == ("person",)
+            for ref in record.refs()
+            if ref.wanted == ("person",)
         ]
         await self.known.ask(holders=holders)
 
@@ -346,7 +370,7 @@ class _Batch:
             await self._tombstone(item, state, digest, updated_at, listed)
             return
         try:
-            record = await mapped(item.type, item.data, self.refs)
+            record = await self._map(item).resolved(self.refs)
         except Unresolved as exc:
             pending = {"data": item.data, "reason": str(exc)}
             self._remember(item, state, state.entity, None, updated_at, pending, listed)
@@ -464,6 +488,11 @@ def _unchanged(item: Item, state: State, digest: str) -> bool:
     updated_at = as_utc(item.updated_at)
     if state.source_updated_at and updated_at and updated_at < state.source_updated_at:
         return True
+    return _applied(item, state, digest)
+
+
+def _applied(item: Item, state: State, digest: str) -> bool:
+    """The item's content is what the hub last applied from it (and checked then)."""
     return digest == state.content_hash and state.pending is None and state.deleted == item.deleted
 
 

@@ -1,6 +1,7 @@
 """What every format turns a feed into: items, item errors, and the feed's own metadata."""
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,11 @@ class Item:
     `data` holds the record's fields as `alliance-feed/1` names them; references inside it
     are strings: an item id of the same feed, `scheme:value` for an identifier, or
     `slug:<slug>`. `position` says where the item was in the feed, for messages.
+
+    A format may leave the check of `data` for later (`check`: it returns the item's error,
+    or None): the applier runs it only when the item's content differs from what its feed last
+    sent and the hub applied, which was checked then, so an unchanged item costs no schema
+    check (docs/feeds.md, "The sync run").
     """
 
     type: str
@@ -20,6 +26,7 @@ class Item:
     updated_at: dt.datetime | None = None
     deleted: bool = False
     position: str = ""
+    check: "Callable[[], ItemError | None] | None" = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -46,3 +53,13 @@ class FeedMeta:
     complete: bool | None = None
     cursor: str | None = None
     next: str | None = None
+
+
+def checked(entries: Iterable[Item | ItemError]) -> Iterator[Item | ItemError]:
+    """The entries with every check a format left for later run (`Item.check`): a feed's
+    whole verdict, for a reader that does not apply it."""
+    for entry in entries:
+        if isinstance(entry, Item) and entry.check is not None:
+            yield entry.check() or entry
+        else:
+            yield entry

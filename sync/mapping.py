@@ -1,10 +1,11 @@
 """From a feed item's `data` to the columns of its record, references resolved.
 
 References name another record by the feed's own item id (`kaiserslautern`), by identifier
-(`wikidata:Q64`) or by slug (`slug:kaiserslautern`); `References` resolves them against what
-this feed already made, then by identifier or slug through `sync.matching` (which finds a
-soft-deleted record too, and says why), from what the batch asked for at once (`Named` collects
-what an item names before that). One that cannot be resolved yet raises `Unresolved`,
+(`wikidata:Q64`) or by slug (`slug:kaiserslautern`). An item is mapped once, its references
+left as `Ref`s, so that the batch can ask for all of them at once; `Mapped.resolved` then
+puts in the ids, through `References`: against what this feed already made, then by
+identifier or slug through `sync.matching` (which finds a soft-deleted record too, and says
+why). One that cannot be resolved yet raises `Unresolved`,
 and the item waits for the next run. A bare reference is never taken for a slug, but when it
 is one the message says how to write it (`slug:isa`).
 """
@@ -48,12 +49,6 @@ class References:
         self.items = items
         self.keys = keys
 
-    async def resolve(self, ref: str, wanted: tuple[str, ...]) -> tuple[str, int]:
-        return await self.lookup(ref, wanted)
-
-    async def one(self, ref: str | None, wanted: str) -> int | None:
-        return None if ref is None else (await self.resolve(ref, (wanted,)))[1]
-
     async def lookup(self, ref: str, wanted: tuple[str, ...]) -> tuple[str, int]:
         """The (type, record) a reference names."""
         for entity_type in wanted:
@@ -73,30 +68,57 @@ class References:
         return found
 
 
-class Named:
-    """Stands in for `References` to learn what an item names before any of it is looked
-    up: the mappers are the one place that knows where references sit in an item, so an
-    item is mapped once with this to collect them, and the batch asks for all at once."""
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference where a mapped row will hold the id it names: the item is mapped once,
+    the batch asks for every `Ref` of its items at once, and `Mapped.resolved` puts the ids
+    in. An actor (`prefix` set: a party, a participant) may name one of several types; its
+    row gets `<prefix><type>_id` for each, the one it names set."""
 
-    def __init__(self) -> None:
-        self.found: list[tuple[str, tuple[str, ...]]] = []
-
-    async def resolve(self, ref: str, wanted: tuple[str, ...]) -> tuple[str, int]:
-        self.found.append((ref, wanted))
-        return wanted[0], 0
-
-    async def one(self, ref: str | None, wanted: str) -> int | None:
-        return None if ref is None else (await self.resolve(ref, (wanted,)))[1]
+    ref: str
+    wanted: tuple[str, ...]
+    prefix: str | None = None
 
 
 @dataclass
 class Mapped:
     """The columns the item gives, and the rows that hang from its record (periods, parties,
     participants) when it gives them. A key the item leaves out is left alone: several sources
-    may speak of one record, and silence is not a correction. An explicit null clears."""
+    may speak of one record, and silence is not a correction. An explicit null clears.
+    Until `resolved`, references are `Ref`s."""
 
     columns: dict[str, Any]
     children: list[dict[str, Any]] | None = None
+
+    def refs(self) -> list[Ref]:
+        """The references of the item, in the order they are resolved."""
+        rows = [self.columns, *(self.children or ())]
+        return [value for row in rows for value in row.values() if type(value) is Ref]
+
+    async def resolved(self, refs: References) -> "Mapped":
+        """The same rows with the ids the references name; `Unresolved` for the first that
+        names nothing known yet."""
+        if not self.refs():
+            return self
+        children = self.children
+        if children is not None:
+            children = [await _resolved(row, refs) for row in children]
+        return Mapped(await _resolved(self.columns, refs), children)
+
+
+async def _resolved(row: dict[str, Any], refs: References) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if type(value) is not Ref:
+            out[key] = value
+        elif value.prefix is None:
+            out[key] = (await refs.lookup(value.ref, value.wanted))[1]
+        else:
+            kind, entity_id = await refs.lookup(value.ref, value.wanted)
+            found = {f"{value.prefix}{k}_id": None for k in value.wanted}
+            found[f"{value.prefix}{kind}_id"] = entity_id
+            out.update(found)
+    return out
 
 
 # Columns a new record needs when its item does not say.
@@ -125,22 +147,24 @@ def _plain(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {key: data[key] for key in keys if key in data}
 
 
-async def _refs(data: dict[str, Any], refs: References, **wanted: str) -> dict[str, Any]:
+def _refs(data: dict[str, Any], **wanted: str) -> dict[str, Any]:
     """`parent="member"` → `parent_id`, for the references the item gives."""
-    return {
-        f"{key}_id": await refs.one(data[key], kind) for key, kind in wanted.items() if key in data
-    }
+    return {f"{key}_id": _one(data[key], kind) for key, kind in wanted.items() if key in data}
 
 
-async def _alliance(data, refs: References) -> Mapped:
+def _one(ref: str | None, wanted: str) -> Ref | None:
+    return None if ref is None else Ref(ref, (wanted,))
+
+
+def _alliance(data) -> Mapped:
     return Mapped({**_named(data), **_plain(data, "founded_on", "website")})
 
 
-async def _member(data, refs: References) -> Mapped:
+def _member(data) -> Mapped:
     columns = {
         **_named(data),
         **_plain(data, "kind", "latitude", "longitude", "population"),
-        **await _refs(data, refs, parent="member"),
+        **_refs(data, parent="member"),
     }
     if "country" in data:
         columns["country"] = data["country"].upper()
@@ -148,7 +172,7 @@ async def _member(data, refs: References) -> Mapped:
         return Mapped(columns)
     periods = [
         {
-            "alliance_id": await refs.one(period["alliance"], "alliance"),
+            "alliance_id": _one(period["alliance"], "alliance"),
             "status": period["status"],
             "start_date": period.get("start_date"),
             "end_date": period.get("end_date"),
@@ -158,71 +182,65 @@ async def _member(data, refs: References) -> Mapped:
     return Mapped(columns, periods)
 
 
-async def _organisation(data, refs: References) -> Mapped:
+def _organisation(data) -> Mapped:
     columns = {
         **_named(data),
         **_plain(data, "kind", "description", "website", "sectors"),
-        **await _refs(data, refs, member="member", parent="organisation"),
+        **_refs(data, member="member", parent="organisation"),
     }
     return Mapped(columns)
 
 
-async def _person(data, refs: References) -> Mapped:
+def _person(data) -> Mapped:
     columns = _plain(data, "sort_name", "honorific_prefix", "contact_details")
     return Mapped({**_named(data), **columns})
 
 
-async def _post(data, refs: References) -> Mapped:
+def _post(data) -> Mapped:
     return Mapped(
         {
             **_plain(data, "label", "role", "start_date", "end_date"),
-            **await _refs(
-                data, refs, person="person", organisation="organisation", member="member"
-            ),
+            **_refs(data, person="person", organisation="organisation", member="member"),
         }
     )
 
 
-async def _actor(refs: References, ref: str | None, wanted, prefix: str = "") -> dict:
-    found = {f"{prefix}{kind}_id": None for kind in wanted}
-    if ref is not None:
-        kind, entity_id = await refs.resolve(ref, wanted)
-        found[f"{prefix}{kind}_id"] = entity_id
-    return found
+def _actor(ref: str | None, wanted: tuple[str, ...], prefix: str = "") -> dict:
+    if ref is None:
+        return {f"{prefix}{kind}_id": None for kind in wanted}
+    return {f"{prefix}*": Ref(ref, wanted, prefix)}  # `_resolved` names the columns
 
 
-async def _partnership(data, refs: References) -> Mapped:
+def _partnership(data) -> Mapped:
     columns = _plain(data, "kind", "status", "title", "description", "start_date", "end_date")
     if "parties" not in data:
         return Mapped(columns)
     parties = [
-        {"role": party.get("role"), **await _actor(refs, party["party"], PARTIES)}
+        {"role": party.get("role"), **_actor(party["party"], PARTIES)}
         for party in data["parties"] or []
     ]
     return Mapped(columns, parties)
 
 
-async def _event(data, refs: References) -> Mapped:
+def _event(data) -> Mapped:
     columns = {
         **_plain(data, "kind", "status", "title", "description", "start_date", "end_date", "place"),
-        **await _refs(data, refs, partnership="partnership"),
+        **_refs(data, partnership="partnership"),
     }
     if "participants" not in data:
         return Mapped(columns)
-    participants = []
-    for participant in data["participants"] or []:
-        who = participant.get("party") or participant.get("person")
-        participants.append(
-            {
-                "role": participant.get("role"),
-                **await _actor(refs, who, ACTORS),
-                **await _actor(refs, participant.get("on_behalf_of"), ACTORS, "on_behalf_of_"),
-            }
-        )
+    participants = [
+        {
+            "role": participant.get("role"),
+            **_actor(participant.get("party") or participant.get("person"), ACTORS),
+            **_actor(participant.get("on_behalf_of"), ACTORS, "on_behalf_of_"),
+        }
+        for participant in data["participants"] or []
+    ]
     return Mapped(columns, participants)
 
 
-MAPPERS: dict[str, Callable[[dict, References], Any]] = {
+MAPPERS: dict[str, Callable[[dict], Mapped]] = {
     "alliance": _alliance,
     "member": _member,
     "organisation": _organisation,
@@ -233,5 +251,6 @@ MAPPERS: dict[str, Callable[[dict, References], Any]] = {
 }
 
 
-async def mapped(item_type: str, data: dict[str, Any], refs: References) -> Mapped:
-    return await MAPPERS[item_type](data, refs)
+def mapped(item_type: str, data: dict[str, Any]) -> Mapped:
+    """The item's rows, its references still `Ref`s (see `Mapped.resolved`)."""
+    return MAPPERS[item_type](data)

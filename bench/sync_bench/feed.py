@@ -446,12 +446,12 @@ def write_changed(source: Path, path: Path, every: int = 10) -> int:
 def check_feed(path: Path, expected: int) -> None:
     """Reads the feed with the sync's own parser; fails loudly on any item error."""
     from sync.formats import alliance_feed
-    from sync.items import ItemError
+    from sync.items import ItemError, checked
 
     errors, items = [], 0
     with open(path, "rb") as stream:
         parsed = alliance_feed.parse(stream)
-        for entry in parsed:
+        for entry in checked(parsed):
             if isinstance(entry, ItemError):
                 errors.append(entry)
             else:

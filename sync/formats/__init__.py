@@ -12,7 +12,8 @@ envelope problems (such as a missing `format` after `items`) show only at the en
 items are the feed's truth only once iteration has ended without an error.
 
 Every format yields items in the shape of `alliance-feed/1` (`sync/schema/`), checked by
-`_check`, so the apply step sees one shape whatever the format.
+`_check`, so the apply step sees one shape whatever the format. A format may leave an item's
+check for the applier to run (`Item.check`; `sync.items.checked` runs every one).
 
 - `alliance-feed/1`: `alliance_feed.parse(stream, *, prescan=True)`
 - `popolo`: `popolo.parse(stream, *, lang="und")`

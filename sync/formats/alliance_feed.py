@@ -7,7 +7,10 @@ top-level keys may come in any order: envelope keys (`format`, `publisher`, `gen
 `complete`, `cursor`, `next`) fill `meta` when they are met, which for keys after `items` is
 only once every item has been yielded. Each item is built by ijson's C builder, then checked
 on its own against the schema, its dates against the calendar and its `updated_at` as an
-instant; a bad item becomes an `ItemError` and the next one is read.
+instant; a bad item becomes an `ItemError` and the next one is read. An item whose own fields
+(`type`, `id`, `updated_at`, no other key) are right leaves the check of its `data` to the
+applier (`Item.check`), which skips it when the content is what the hub already applied;
+`sync.items.checked` runs it for a reader that applies nothing.
 
 Fatal problems raise `FeedFormatError` naming the place: a byte order mark, a body that is not
 UTF-8, malformed or truncated JSON (byte, line and column) -- all before any item; a top level
@@ -20,6 +23,7 @@ The same `type` and `id` may occur twice in one feed; both are yielded, in feed 
 apply step decides (the newer `updated_at` wins there).
 """
 
+import functools
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -108,32 +112,47 @@ class AllianceFeed(OnePass):
 
 
 def item(raw: Any, position: str) -> Item | ItemError:
-    """One raw item of the feed, checked: an Item, or an ItemError saying what is wrong."""
+    """One raw item of the feed: an Item, or an ItemError saying what is wrong. An item whose
+    own fields are right is an Item whose `check` checks its `data` (see `Item`); any other is
+    checked whole at once."""
     if not isinstance(raw, dict):
         found = _json.kind_of(raw)
         return ItemError(
             position, f"expected an object, found {found}", stage="parse", snippet=snippet(raw)
         )
+    later = raw.get("deleted") is not True and _check.shell_valid(raw)
+    if not later and (problem := _check.item_problems(raw)):
+        return _error(raw, position, problem)
+    made = _item(raw, position)
+    if isinstance(made, ItemError):
+        return made
+    if later:
+        made.check = functools.partial(checked, raw, position)
+        return made
+    return checked(raw, position, schema=False) or made
+
+
+def checked(raw: dict, position: str, schema: bool = True) -> ItemError | None:
+    """What is wrong with a raw item whose own fields are right, as its ItemError (the
+    schema's verdict unless `schema` is false, then its dates); None when it is right."""
+    problem = (schema and _check.item_problems(raw)) or _check.date_problems(raw.get("data") or {})
+    return None if problem is None else _error(raw, position, problem)
+
+
+def _error(raw: dict, position: str, message: str) -> ItemError:
     item_id, item_type = text_of(raw.get("id")), text_of(raw.get("type"))
+    return ItemError(position, message, item_id, item_type, "validate", snippet(raw))
 
-    def error(message: str) -> ItemError:
-        return ItemError(position, message, item_id, item_type, "validate", snippet(raw))
 
-    problem = _check.item_problems(raw)
-    if problem:
-        return error(problem)
+def _item(raw: dict, position: str) -> Item | ItemError:
     try:
         updated_at = _check.timestamp(raw["updated_at"])
     except ValueError as exc:
-        return error(f"updated_at: not a real instant: {exc}")
-    data = raw.get("data") or {}
-    problem = _check.date_problems(data)
-    if problem:
-        return error(problem)
+        return _error(raw, position, f"updated_at: not a real instant: {exc}")
     return Item(
-        type=item_type,
-        id=item_id,
-        data=data,
+        type=raw["type"],
+        id=raw["id"],
+        data=raw.get("data") or {},
         updated_at=updated_at,
         deleted=raw.get("deleted", False),
         position=position,

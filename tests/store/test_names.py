@@ -1,3 +1,5 @@
+import pytest
+
 from store import names
 
 KAISERSLAUTERN = [
@@ -40,3 +42,19 @@ def test_fold_and_search_text():
     assert names.fold("Köln") == "koln" and names.fold("RÜSSELSHEIM") == "russelsheim"
     text = names.search_text(KAISERSLAUTERN)
     assert "barbarossastadt" in text and "凯泽斯劳滕" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Kaiserslautern", "kaiserslautern"),  # ASCII: lowered, nothing else
+        ("Straße", "strasse"),  # casefold
+        ("Ｆｒａｎｋｆｕｒｔ", "frankfurt"),  # full-width forms, NFKD
+        ("Bra\u0308unlingen", "braunlingen"),  # an already decomposed umlaut
+        ("İzmir", "izmir"),
+        ("𝐁onn\U0001d167", "bonn"),  # a mark outside the Basic Multilingual Plane
+        ("凯泽斯劳滕", "凯泽斯劳滕"),
+    ],
+)
+def test_fold_drops_every_combining_mark_and_folds_case_and_width(text, folded):
+    assert names.fold(text) == folded

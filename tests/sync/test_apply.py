@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from store import feeds, seed, tables
-from store.registry import FEED
+from store.registry import FEED, FEED_ITEM
 from sync import config
 from sync.apply import Applier, content_hash, slugify
 from sync.items import Item, ItemError
@@ -190,6 +190,36 @@ async def test_bad_items_are_counted_and_reported(hub):
     applied = await hub.apply(member(), bad)
     assert applied.counts.quarantined == 1 and applied.counts.created == 1
     assert applied.issues[0].position == "items[3]"
+
+
+async def test_the_check_a_format_leaves_runs_only_for_content_not_applied_before(hub):
+    asked = []
+
+    def with_check(item: Item, verdict: ItemError | None) -> Item:
+        def check():
+            asked.append((item.id, item.data.get("population")))
+            return verdict
+
+        item.check = check
+        return item
+
+    refused = ItemError("items[0]", "data.population: -1 is less than 0", "kl", "member")
+    first = await hub.apply(with_check(member(population=1), None))
+    assert first.counts.created == 1 and asked == [("kl", 1)]
+    # The same content again: what the hub applied was checked then; the check is not run.
+    again = await hub.apply(with_check(member(population=1), refused))
+    assert again.counts.unchanged == 1 and again.counts.quarantined == 0
+    assert asked == [("kl", 1)]
+    # New content is checked, and what the check refuses is set aside, the record left alone.
+    later = T0 + dt.timedelta(days=1)
+    changed = await hub.apply(with_check(member(population=-1, at=later), refused))
+    assert changed.counts.quarantined == 1 and changed.counts.updated == 0
+    assert changed.issues == [refused] and asked == [("kl", 1), ("kl", -1)]
+    made = select(FEED_ITEM.c.entity_id).where(FEED_ITEM.c.item_id == "kl").scalar_subquery()
+    [(population,)] = await hub.rows(
+        select(tables.Member.population).where(tables.Member.id == made)
+    )
+    assert population == 1
 
 
 async def test_sweep_removes_what_a_snapshot_no_longer_lists(hub):

@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 
 from sync.errors import FeedFormatError
 from sync.formats import _check, alliance_feed, csv, parser_for, popolo
-from sync.items import Item, ItemError
+from sync.items import Item, ItemError, checked
 from tests.factories import member
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -20,7 +20,7 @@ T = "2026-11-20T10:00:00Z"
 
 def read(body: bytes) -> tuple[list[Item], list[ItemError], alliance_feed.AllianceFeed]:
     parsed = alliance_feed.parse(io.BytesIO(body))
-    entries = list(parsed)
+    entries = list(checked(parsed))
     return (
         [e for e in entries if isinstance(e, Item)],
         [e for e in entries if isinstance(e, ItemError)],
@@ -162,13 +162,25 @@ def test_the_fast_check_agrees_with_the_reference_validator(raw):
     assert (_check.item_problems(raw) is None) == reference.is_valid(raw)
 
 
+def test_an_item_whose_own_fields_are_right_leaves_the_check_of_its_data_for_later():
+    good, bad = member("a"), member("b", kind="village")
+    body = feed(good, bad, {**member("c"), "extra": 1})
+    entries = list(alliance_feed.parse(io.BytesIO(body)))
+    assert [type(e) for e in entries] == [Item, Item, ItemError]  # `extra` is refused at once
+    assert entries[0].check() is None
+    late = entries[1].check()
+    assert (late.position, late.item_id, late.stage) == ("items[1]", "b", "validate")
+    assert "village" in late.message
+    assert [type(e) for e in checked(entries)] == [Item, ItemError, ItemError]
+
+
 # --- a good feed ----------------------------------------------------------------------------
 
 
 def test_the_kaiserslautern_feed():
     with FEED.open("rb") as stream:
         parsed = alliance_feed.parse(stream)
-        entries = list(parsed)
+        entries = list(checked(parsed))
     items = [e for e in entries if isinstance(e, Item)]
     assert [(i.type, i.id) for i in items] == [
         ("alliance", "isa"),
@@ -231,7 +243,7 @@ def test_the_envelope_fills_meta_even_after_the_items():
 
 def test_a_tombstone_needs_no_data():
     with FEED.open("rb") as stream:
-        items = [e for e in alliance_feed.parse(stream) if isinstance(e, Item)]
+        items = [e for e in checked(alliance_feed.parse(stream)) if isinstance(e, Item)]
     old = next(i for i in items if i.id == "old-co")
     assert old.deleted is True
     assert old.data == {}
@@ -240,7 +252,7 @@ def test_a_tombstone_needs_no_data():
 
 def test_a_duplicate_is_yielded_again_in_feed_order():
     with FEED.open("rb") as stream:
-        items = [e for e in alliance_feed.parse(stream) if isinstance(e, Item)]
+        items = [e for e in checked(alliance_feed.parse(stream)) if isinstance(e, Item)]
     first, second = [i for i in items if (i.type, i.id) == ("organisation", "wfk")]
     assert (first.position, second.position) == ("items[2]", "items[16]")
     assert second.updated_at > first.updated_at
@@ -249,7 +261,7 @@ def test_a_duplicate_is_yielded_again_in_feed_order():
 
 def test_the_bad_items_of_the_feed_are_quarantined_with_their_place():
     with FEED.open("rb") as stream:
-        errors = [e for e in alliance_feed.parse(stream) if isinstance(e, ItemError)]
+        errors = [e for e in checked(alliance_feed.parse(stream)) if isinstance(e, ItemError)]
     assert [(e.position, e.item_type, e.item_id) for e in errors] == [
         ("items[11]", "post", "au-wfk"),
         ("items[14]", "member", "huanyan"),
@@ -265,7 +277,7 @@ def test_the_bad_items_of_the_feed_are_quarantined_with_their_place():
 
 def test_an_extension_key_is_accepted():
     with FEED.open("rb") as stream:
-        items = {i.id: i for i in alliance_feed.parse(stream) if isinstance(i, Item)}
+        items = {i.id: i for i in checked(alliance_feed.parse(stream)) if isinstance(i, Item)}
     assert items["science-alliance"].data["x-internal-code"] == "SA-1"
 
 
