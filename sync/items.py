@@ -17,7 +17,7 @@ class Item:
     A format may leave the check of `data` for later (`check`: it returns the item's error,
     or None): the applier runs it only when the item's content differs from what its feed last
     sent and the hub applied, which was checked then, so an unchanged item costs no schema
-    check (docs/feeds.md, "The sync run").
+    check (docs/feeds.md, "What a run guarantees", 6).
     """
 
     type: str
