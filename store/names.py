@@ -64,18 +64,15 @@ def _best_in(names: list[Mapping[str, str]], lang: str) -> str | None:
     tags = [n.get("lang", "").lower() for n in names]
     for candidate in _lang_candidates(lang.lower()):
         below = candidate + "-"
-        exact = prefixed = None  # (preference, value)
+        best = None  # ((0 exact or 1 a subtag, preference), value)
         for tag, n in zip(tags, names, strict=True):
-            if tag == candidate:
-                rank = _KIND_PREFERENCE.get(n.get("kind", ""), 9)
-                if exact is None or rank < exact[0]:
-                    exact = (rank, n["value"])
-            elif exact is None and tag.startswith(below):
-                rank = _KIND_PREFERENCE.get(n.get("kind", ""), 9)
-                if prefixed is None or rank < prefixed[0]:
-                    prefixed = (rank, n["value"])
-        if exact is not None or prefixed is not None:
-            return (exact or prefixed)[1]
+            if tag != candidate and not tag.startswith(below):
+                continue
+            key = (tag != candidate, _KIND_PREFERENCE.get(n.get("kind", ""), 9))
+            if best is None or key < best[0]:
+                best = (key, n["value"])
+        if best is not None:
+            return best[1]
     return None
 
 

@@ -282,15 +282,13 @@ class _Batch:
         re-sync costs no schema check."""
         items = [e for e in entries if isinstance(e, Item)]
         await self.known.ask(items=[(i.type, i.id) for i in items])
-        return [
-            self._checked(e) if isinstance(e, Item) and e.check is not None else e for e in entries
-        ]
+        return [self._checked(e) if isinstance(e, Item) else e for e in entries]
 
     def _checked(self, item: Item) -> Item | ItemError:
         state = self.known.states.get((item.type, item.id))
-        if state is not None and _applied(item, state, self._digest(item)):
+        if item.check is None or (state is not None and _applied(item, state, self._digest(item))):
             return item
-        return item.check() or item
+        return item.checked()
 
     async def ask(self, items: list[Item]) -> None:
         """Ask at once for what the batch's items will look up: their `feed_item` rows; for

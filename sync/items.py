@@ -28,6 +28,10 @@ class Item:
     position: str = ""
     check: "Callable[[], ItemError | None] | None" = field(default=None, repr=False, compare=False)
 
+    def checked(self) -> "Item | ItemError":
+        """The item, or the error the check its format left (if any) finds in it."""
+        return (self.check is not None and self.check()) or self
+
 
 @dataclass
 class ItemError:
@@ -59,7 +63,4 @@ def checked(entries: Iterable[Item | ItemError]) -> Iterator[Item | ItemError]:
     """The entries with every check a format left for later run (`Item.check`): a feed's
     whole verdict, for a reader that does not apply it."""
     for entry in entries:
-        if isinstance(entry, Item) and entry.check is not None:
-            yield entry.check() or entry
-        else:
-            yield entry
+        yield entry.checked() if isinstance(entry, Item) else entry

@@ -127,12 +127,12 @@ def item(raw: Any, position: str) -> Item | ItemError:
     if isinstance(made, ItemError):
         return made
     if later:
-        made.check = functools.partial(checked, raw, position)
+        made.check = functools.partial(_checked, raw, position)
         return made
-    return checked(raw, position, schema=False) or made
+    return _checked(raw, position, schema=False) or made
 
 
-def checked(raw: dict, position: str, schema: bool = True) -> ItemError | None:
+def _checked(raw: dict, position: str, schema: bool = True) -> ItemError | None:
     """What is wrong with a raw item whose own fields are right, as its ItemError (the
     schema's verdict unless `schema` is false, then its dates); None when it is right."""
     problem = (schema and _check.item_problems(raw)) or _check.date_problems(raw.get("data") or {})
