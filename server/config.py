@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from store.config import StoreSettings
 
@@ -46,6 +46,19 @@ class Settings(StoreSettings):
     )
     answer_cache_entries: int = Field(
         default=10_000, ge=1, description="Most answers kept for reuse."
+    )
+    # A secret: kept out of the database, so that a copy of it lets no one in (store/keys.py).
+    key_pepper: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="The secret API keys are hashed with; keys are refused while it is unset.",
+    )
+    anonymous_reads: bool = Field(
+        default=True, description="Whether a request without a key may read, as a `reader`."
+    )
+    cors_origins: list[str] = Field(
+        default=[],
+        description="Origins whose pages may call /graphql from a browser, as a JSON list.",
     )
     log_format: Literal["auto", "json", "console"] = "auto"
     scheduler: bool = Field(default=True, description="Run the feed scheduler in `serve`.")

@@ -79,3 +79,17 @@ class NameKind(StrEnum):
     ALIAS = "alias"
     FORMER = "former"
     TRANSLITERATION = "transliteration"
+
+
+class Role(StrEnum):
+    """What an API key may do (docs/api.md, "Keys and roles"); each role may do all that the
+    roles before it may."""
+
+    READER = "reader"
+    PARTNER = "partner"
+    OPERATOR = "operator"
+
+    def may(self, needed: "Role") -> bool:
+        """Whether this role may do what `needed` may."""
+        order = list(Role)
+        return order.index(self) >= order.index(needed)

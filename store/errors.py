@@ -15,3 +15,7 @@ class InvalidPartialDate(StoreError, ValueError):
 
 class SeedError(StoreError):
     """The seed data set refers to something it does not define."""
+
+
+class KeyRefused(StoreError):
+    """An API key that cannot be created or revoked as asked."""

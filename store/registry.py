@@ -6,7 +6,7 @@ aliasing `tables.Member.__table__` again, so a table, a type or a format is adde
 
 from sqlalchemy import Table
 
-from . import feeds, tables
+from . import feeds, keys, tables
 
 # The records of the graph (docs/domain.md).
 ALLIANCE: Table = tables.Alliance.__table__
@@ -31,6 +31,9 @@ RUN: Table = feeds.SyncRun.__table__
 ISSUE: Table = feeds.SyncIssue.__table__
 FEED_ITEM: Table = feeds.FeedItem.__table__
 LOCKED: Table = feeds.LockedField.__table__
+
+# Who may call the API (docs/api.md, "Keys and roles").
+KEY: Table = keys.KEY
 
 # What a feed item can be, and the table its record lives in.
 RECORD_TABLES: dict[str, Table] = {

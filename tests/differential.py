@@ -9,6 +9,7 @@ import orjson
 
 from server.graph.compiled import Compiled, Compiler
 from server.graph.reader import Reader
+from store.enums import Role
 
 TALLY: Counter[str] = Counter()
 FALLBACKS: Counter[str] = Counter()
@@ -24,14 +25,20 @@ def ordered(value: Any) -> Any:
 
 
 async def compare(
-    compiler: Compiler, engine, query: str, variables: dict | None, data: Any, corpus: str
+    compiler: Compiler,
+    engine,
+    query: str,
+    variables: dict | None,
+    data: Any,
+    corpus: str,
+    role: Role = Role.READER,
 ) -> str | None:
     """Checks the compiled answer of a query the resolvers answered with `data` (no errors).
 
     `corpus` says where the query comes from (the suite's tests, or generated), for the tally.
     Returns why the compiler left it to the resolvers, or None when both answered alike.
     """
-    plan = compiler.prepare(query, None, variables or {})
+    plan = compiler.prepare(query, None, variables or {}, role)
     if not isinstance(plan, Compiled):
         TALLY[f"{corpus}: left to the resolvers"] += 1
         FALLBACKS[plan.reason] += 1

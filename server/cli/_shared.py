@@ -4,6 +4,7 @@ that cannot be used) that the commands promise in docs/operations.md."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -52,6 +53,27 @@ def run(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
         reason = exc.orig if isinstance(exc, DBAPIError) else exc
         where = make_url(settings.database_url).render_as_string(hide_password=True)
         fail(f"cannot use the database {where}: {reason}; check DATABASE_URL", code=1)
+
+
+def run_existing(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """`run` on a database that exists at the newest migration, for commands that only read or
+    change what is there: they never create or migrate one (a SQLite file is not made by
+    asking, and a database behind the code says what to run)."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if not Path(url.database).is_file():
+            fail(f"no database at {url.database}: check DATABASE_URL, or `alliance db upgrade`")
+
+    async def at_head(engine) -> Any:
+        current = await migrate.current(engine)
+        if current != migrate.head():
+            fail(
+                f"the database is at migration {current or 'none'}, not {migrate.head()}: "
+                "run `alliance db upgrade`"
+            )
+        return await work(engine)
+
+    return run(settings, at_head)
 
 
 def run_migrated(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:

@@ -8,7 +8,7 @@ import typer
 from sync import config as sync_config
 from sync.errors import SyncError
 
-from ._shared import fail, load_settings, out, run_migrated
+from ._shared import fail, load_settings, out, run_existing, run_migrated
 
 app = typer.Typer(help="Partner feeds: list, add, update, pause, resume, remove.")
 
@@ -28,7 +28,7 @@ def feeds_list() -> None:
     """The feeds, their schedules and how their last runs went."""
     from rich.table import Table
 
-    found = run_migrated(load_settings(), sync_config.listed)
+    found = run_existing(load_settings(), sync_config.listed)
     table = Table(
         "feed", "format", "mode", "schedule", "enabled", "last success", "failures", "url"
     )

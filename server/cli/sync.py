@@ -12,7 +12,7 @@ import typer
 from sync import config as sync_config
 from sync.errors import SyncError
 
-from ._shared import err, load_settings, out, run_migrated
+from ._shared import err, load_settings, out, run_existing, run_migrated
 
 T = TypeVar("T")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -170,7 +170,7 @@ def list_runs(
         "quarantined",
         "error",
     )
-    found = run_migrated(
+    found = run_existing(
         load_settings(), lambda engine: ledger.recent_runs(engine, feed=feed, limit=limit)
     )
     for r in found:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from strawberry.types import Info
 
 from server.config import Settings
+from store.enums import Role
 
 from .loaders import Loaders
 from .reader import Reader
@@ -14,6 +15,7 @@ from .reader import Reader
 class Context:
     reader: Reader
     settings: Settings
+    role: Role  # the caller's (`server.web.auth`)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -3,7 +3,8 @@
 Documents are kept by their text in a least-recently-used cache bounded in entries and in
 bytes (`bounded.py`); a document found valid once is not validated again. A new one is checked
 against the limits (`limits`) before graphql-core's rules, and a refused document never reaches
-them.
+them. A valid document keeps the role it needs (`access`), and a caller whose role falls short
+is refused it here, with the code FORBIDDEN.
 """
 
 import sys
@@ -14,6 +15,9 @@ from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from store.enums import Role
+
+from .access import refusal, role_needed
 from .bounded import BoundedCache
 from .limits import Limits
 
@@ -40,6 +44,7 @@ class Entry:
     # Only validity is kept: a document with errors is checked again when it comes back, so the
     # cache holds no error messages that its byte count would have to estimate too.
     valid: bool = False
+    needs: Role = Role.READER  # the least role that may run it, once it is valid
 
 
 class DocumentCache(BoundedCache[str, Entry]):
@@ -79,5 +84,10 @@ class CheckedDocuments(SchemaExtension):
                 schema, entry.document, context.validation_rules
             )
             entry.valid = not errors
+            if entry.valid:
+                entry.needs = role_needed(schema, entry.document)
+        if not errors:
+            refused = refusal(entry.needs, context.context.role)
+            errors = [refused] if refused else []
         context.pre_execution_errors = errors
         yield

@@ -24,10 +24,7 @@ import orjson
 
 from server.config import Settings
 from server.graph.bounded import BoundedCache
-
-# There are no API keys yet, so every client reads as the public; once roles exist the role
-# comes from the request and answers are kept per role.
-ROLE = "public"
+from store.enums import Role
 
 # What an entry keeps alive besides its body: the key, the entry and the cache's node for it.
 ENTRY_BYTES = 400
@@ -66,12 +63,12 @@ class Answers:
         )
         self._version = -1  # the newest data version asked about
 
-    def key(self, params: dict[str, Any], media_type: str) -> str:
+    def key(self, params: dict[str, Any], media_type: str, role: Role) -> str:
         made_of = [
             params["query"],
             params.get("operationName") or None,
             params.get("variables") or {},  # none and {} run the same
-            ROLE,
+            role,
             media_type,
         ]
         digest = hashlib.sha256(self._hub)

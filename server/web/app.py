@@ -18,7 +18,7 @@ from server.graph.compiled import Compiler
 from server.graph.schema import build_schema
 from store.db import count_statements, create_engine
 
-from . import answers, data_version, demo, graphiql, health, http, metrics
+from . import answers, data_version, demo, graphiql, health, http, metrics, origins
 from .scheduling import in_thread
 
 
@@ -30,7 +30,8 @@ class Hub(Starlette):
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["path"] == "/graphql":
-            if scope["method"] in ("GET", "POST"):
+            # A browser's request takes the whole stack, for its CORS headers (`origins`).
+            if scope["method"] in ("GET", "POST") and not origins.has_origin(scope):
                 scope["app"] = self
                 response = await http.graphql(Request(scope, receive))
                 await response(scope, receive, send)
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> Starlette:
             *graphiql.routes,
             *(demo.routes if settings.demo else []),
         ],
+        middleware=origins.middleware(settings.cors_origins),
         lifespan=lifespan,
     )
     app.state.settings = settings

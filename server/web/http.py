@@ -27,8 +27,9 @@ from strawberry.types.graphql import OperationType
 from server.graph.compiled import Compiled
 from server.graph.context import Context
 from server.graph.reader import Reader
+from store.keys import Caller
 
-from . import answers, metrics
+from . import answers, auth, metrics, origins
 from .answers import Answer
 
 log = logging.getLogger("alliance.http")
@@ -60,8 +61,9 @@ def _too_large(limit: int) -> BadRequest:
 
 
 def _media_type(request: Request) -> str:
-    accept = request.headers.get("accept", "")
-    return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept or "*/*" == accept.strip() else JSON
+    # A client that names no media type (no Accept, or `*/*`) may be one written before the new
+    # one existed: it gets the one it surely reads (GraphQL over HTTP, "Legacy watershed").
+    return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else JSON
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -85,11 +87,12 @@ async def _params(request: Request) -> dict[str, Any]:
         if len(request.scope["query_string"]) > limit:
             raise _too_large(limit)
         params: dict[str, Any] = dict(request.query_params)
-        if "variables" in params:
-            try:
-                params["variables"] = orjson.loads(params["variables"])
-            except orjson.JSONDecodeError:
-                raise BadRequest("`variables` is not valid JSON") from None
+        for name in ("variables", "extensions"):
+            if name in params:
+                try:
+                    params[name] = orjson.loads(params[name])
+                except orjson.JSONDecodeError:
+                    raise BadRequest(f"`{name}` is not valid JSON") from None
     else:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != JSON:
@@ -102,11 +105,20 @@ async def _params(request: Request) -> dict[str, Any]:
         raise BadRequest("the body must be a JSON object with `query`")
     if not isinstance(params.get("query"), str) or not params["query"].strip():
         raise BadRequest("`query` must be a non-empty string")
-    if not isinstance(params.get("variables") or {}, dict):
-        raise BadRequest("`variables` must be a JSON object")
-    if not isinstance(params.get("operationName") or "", str):
+    for name in ("variables", "extensions"):  # a 0 or false is no more an object than a list
+        if params.get(name) is not None and not isinstance(params[name], dict):
+            raise BadRequest(f"`{name}` must be a JSON object")
+    if params.get("operationName") is not None and not isinstance(params["operationName"], str):
         raise BadRequest("`operationName` must be a string")
     return params
+
+
+async def _caller(request: Request) -> Caller:
+    try:
+        return await auth.caller(request)
+    except auth.Unauthenticated as exc:
+        headers = {"www-authenticate": exc.challenge}
+        raise BadRequest(str(exc), 401, headers, "UNAUTHENTICATED") from None
 
 
 def _error_code(error: GraphQLError) -> str:
@@ -138,8 +150,10 @@ def _answered(
 ) -> _Answered:
     if isinstance(payload, str):  # a compiled answer: the `data` text the database built
         return _Answered(b'{"data":' + payload.encode() + b"}", 200, True, cache, path="compiled")
-    # Only the new media type may say 400 for a request that could not be executed.
-    status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
+    if request_error and all(e["extensions"]["code"] == "FORBIDDEN" for e in payload["errors"]):
+        status = 403  # the caller's key, not the request, is what falls short
+    else:  # only the new media type may say 400 for a request that could not be executed
+        status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
     ok = "errors" not in payload
     return _Answered(orjson.dumps(payload), status, ok, cache, path="resolvers")
 
@@ -149,10 +163,15 @@ async def graphql(request: Request) -> Response:
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     media_type = _media_type(request)
     operation = None
+    caller = auth.ANONYMOUS
     try:
+        allowed = request.app.state.settings.cors_origins
+        if origins.refused(request.headers.get("origin"), request.headers.get("host"), allowed):
+            raise BadRequest("this origin may not call the API", 403, code="ORIGIN_NOT_ALLOWED")
+        caller = await _caller(request)
         params = await _params(request)
         operation = params.get("operationName")
-        answered = await _answer(request, params, media_type)
+        answered = await _answer(request, params, media_type, caller)
     except BadRequest as exc:
         payload = {"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}
         answered = _Answered(orjson.dumps(payload), exc.status, False, "bypass", exc.headers)
@@ -174,6 +193,7 @@ async def graphql(request: Request) -> Response:
             "ms": round(elapsed * 1000, 2),
             "cache": answered.cache,
             "path": answered.path,
+            "key": caller.name,
         },
     )
     headers = {"x-request-id": request_id, **answered.headers}
@@ -184,7 +204,9 @@ async def graphql(request: Request) -> Response:
     )
 
 
-async def _answer(request: Request, params: dict[str, Any], media_type: str) -> _Answered:
+async def _answer(
+    request: Request, params: dict[str, Any], media_type: str, caller: Caller
+) -> _Answered:
     """The answer from the cache when it holds it, else executed (and kept when it has no
     errors); a 304 (GET) or 412 (POST) when the client's If-None-Match names it."""
     state = request.app.state
@@ -194,8 +216,8 @@ async def _answer(request: Request, params: dict[str, Any], media_type: str) -> 
         is_query = kind == GraphQLOperationType.QUERY
         version = await state.data_version.version(reader) if is_query else None
         if version is None:  # not a query, or the data version is not known: no cache
-            return _answered(*await _execute(request, params, reader), media_type, "bypass")
-        key = state.answers.key(params, media_type)
+            return _answered(*await _execute(request, params, reader, caller), media_type, "bypass")
+        key = state.answers.key(params, media_type, caller.role)
         validators = {
             "etag": answers.etag(key, version),
             "cache-control": "no-cache",  # keep it, but ask again (If-None-Match) each time
@@ -208,7 +230,7 @@ async def _answer(request: Request, params: dict[str, Any], media_type: str) -> 
         kept = state.answers.get(key, version)
         if kept is not None:
             return _Answered(kept.body, kept.status, True, "hit", validators, "cache")
-        answered = _answered(*await _execute(request, params, reader), media_type, "miss")
+        answered = _answered(*await _execute(request, params, reader, caller), media_type, "miss")
         if answered.ok:
             state.answers.keep(key, version, Answer(answered.body, answered.status))
             answered.headers |= validators
@@ -218,7 +240,7 @@ async def _answer(request: Request, params: dict[str, Any], media_type: str) -> 
 
 
 async def _execute(
-    request: Request, params: dict[str, Any], reader: Reader
+    request: Request, params: dict[str, Any], reader: Reader, caller: Caller
 ) -> tuple[dict[str, Any] | str, bool]:
     """Run the operation; the flag tells a request error (nothing executed) from a result. A
     compiled answer comes back as the text of its `data`."""
@@ -226,7 +248,10 @@ async def _execute(
     allowed = {OperationType.QUERY} if request.method == "GET" else None
     try:
         plan = state.compiler.prepare(
-            params["query"], params.get("operationName"), params.get("variables") or {}
+            params["query"],
+            params.get("operationName"),
+            params.get("variables") or {},
+            caller.role,
         )
         if isinstance(plan, Compiled):
             data = await state.compiler.run(plan, reader)
@@ -236,7 +261,7 @@ async def _execute(
             params["query"],
             variable_values=params.get("variables"),
             operation_name=params.get("operationName"),
-            context_value=Context(reader=reader, settings=state.settings),
+            context_value=Context(reader=reader, settings=state.settings, role=caller.role),
             allowed_operation_types=allowed,
         )
     except InvalidOperationTypeError:

@@ -5,6 +5,8 @@ import re
 import httpx
 
 from store import migrate
+from store.config import StoreSettings
+from store.db import create_engine
 from tests.readme import assert_kaiserslautern, readme_query
 
 from .server_process import REPO, clean_env, free_port, run_cli
@@ -97,3 +99,34 @@ async def test_serve_demo_in_an_empty_directory_migrates_seeds_and_serves(tmp_pa
     # and it stops on SIGTERM
     demo.stop()
     assert demo.process.returncode is not None
+
+
+def test_commands_that_only_read_never_create_or_migrate_a_database(tmp_path):
+    readers = (("runs",), ("feeds", "list"), ("keys", "list"), ("keys", "revoke", "x"))
+    for command in readers:
+        # when: no database where DATABASE_URL points
+        result = run_cli(*command, env=clean_env(), cwd=tmp_path)
+
+        # then
+        message = one_line(result.stderr)
+        assert result.returncode == 2, (command, message)
+        assert "no database at ./alliance.db" in message, (command, message)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_commands_that_only_read_name_the_upgrade_a_database_behind_the_code_needs(
+    tmp_path,
+):
+    # given: a database at the migration before the newest
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = create_engine(StoreSettings(database_url=url))
+    await migrate.upgrade(engine, "0008")
+    await engine.dispose()
+
+    # when
+    result = run_cli("runs", env=clean_env(DATABASE_URL=url), cwd=tmp_path)
+
+    # then
+    message = one_line(result.stderr)
+    assert result.returncode == 2, message
+    assert "at migration 0008" in message and "alliance db upgrade" in message, message

@@ -66,6 +66,26 @@ def test_post_answers_in_the_media_type_the_client_accepts(http):
     assert new.json() == legacy.json() == {"data": {"__typename": "Query"}}
 
 
+def test_a_client_that_names_no_media_type_gets_application_json(http):
+    for accept in ("*/*", None):
+        request = http.build_request("POST", "/graphql", json={"query": UNKNOWN_FIELD})
+        request.headers.pop("accept", None)
+        if accept is not None:
+            request.headers["accept"] = accept
+
+        # when
+        response = http.send(request)
+
+        # then: the legacy media type, and its status for a request error
+        assert (response.status_code, media_type(response)) == (200, JSON), accept
+
+
+def test_get_takes_extensions_as_json(http):
+    params = {"query": TYPENAME, "extensions": '{"tracing": false}'}
+    response = http.get("/graphql", params=params, headers=NEW_CLIENT)
+    assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
+
+
 def test_validation_error_is_400_for_the_new_media_type_and_200_for_legacy_clients(http):
     # when
     new = http.post("/graphql", json={"query": UNKNOWN_FIELD}, headers=NEW_CLIENT)
@@ -169,7 +189,13 @@ def test_json_that_is_not_a_graphql_request_is_400(http):
         {"query": ""},
         {"query": 42},
         {"query": TYPENAME, "variables": [1]},
+        {"query": TYPENAME, "variables": 0},  # falsy, and still not an object
+        {"query": TYPENAME, "variables": False},
+        {"query": TYPENAME, "variables": "{}"},
+        {"query": TYPENAME, "extensions": 1},
+        {"query": TYPENAME, "extensions": "{}"},
         {"query": TYPENAME, "operationName": 7},
+        {"query": TYPENAME, "operationName": False},
     ]
     for body in bodies:
         # when
@@ -180,7 +206,9 @@ def test_json_that_is_not_a_graphql_request_is_400(http):
 
 
 def test_get_without_a_query_or_with_broken_variables_is_400(http):
-    for params in ({}, {"query": ""}, {"query": TYPENAME, "variables": "{broken"}):
+    broken = ({}, {"query": ""}, {"query": TYPENAME, "variables": "{broken"})
+    not_objects = tuple({"query": TYPENAME, name: "7"} for name in ("variables", "extensions"))
+    for params in broken + not_objects:
         response = http.get("/graphql", params=params, headers=NEW_CLIENT)
 
         assert_request_error(response, 400)

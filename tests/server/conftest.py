@@ -10,6 +10,7 @@ from server.graph.compiled import Compiler
 from server.graph.context import Context
 from server.graph.reader import Reader
 from server.graph.schema import build_schema
+from store.enums import Role
 from tests import differential
 
 
@@ -25,34 +26,51 @@ class Client:
         self.compiler = Compiler(self.schema, database.engine, settings)
 
     async def execute(
-        self, query: str, variables: dict[str, Any] | None = None, compare: bool = True
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        compare: bool = True,
+        role: Role = Role.READER,
     ) -> ExecutionResult:
-        """The resolvers' result; with `compare`, also checked against the compiled read."""
+        """The resolvers' result for a caller of `role`; with `compare`, also checked against
+        the compiled read."""
         reader = Reader(self.database.engine)
         try:
             result = await self.schema.execute(
                 query,
                 variable_values=variables,
-                context_value=Context(reader=reader, settings=self.settings),
+                context_value=Context(reader=reader, settings=self.settings, role=role),
             )
         finally:
             await reader.close()
         if compare and not result.errors:
             await differential.compare(
-                self.compiler, self.database.engine, query, variables, result.data, self.corpus
+                self.compiler,
+                self.database.engine,
+                query,
+                variables,
+                result.data,
+                self.corpus,
+                role,
             )
         return result
 
     async def data(
-        self, query: str, variables: dict[str, Any] | None = None, compare: bool = True
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        compare: bool = True,
+        role: Role = Role.READER,
     ) -> dict[str, Any]:
         """The result's data, failing the test on any error."""
-        result = await self.execute(query, variables, compare)
+        result = await self.execute(query, variables, compare, role)
         assert result.errors is None, [e.formatted for e in result.errors]
         return result.data
 
-    async def errors(self, query: str, variables: dict[str, Any] | None = None) -> list[dict]:
-        result = await self.execute(query, variables)
+    async def errors(
+        self, query: str, variables: dict[str, Any] | None = None, role: Role = Role.READER
+    ) -> list[dict]:
+        result = await self.execute(query, variables, role=role)
         assert result.errors, f"expected errors, got data {result.data}"
         return [e.formatted for e in result.errors]
 

@@ -15,6 +15,7 @@ from server.graph.context import Context
 from server.graph.reader import Reader
 from server.graph.schema import build_schema
 from store import seed, tables
+from store.enums import Role
 from sync import config, runs
 
 from .feedserver import respond
@@ -61,7 +62,7 @@ async def _answer(database, query: str) -> dict:
     reader = Reader(database.engine)
     try:
         result = await build_schema(settings).execute(
-            query, context_value=Context(reader=reader, settings=settings)
+            query, context_value=Context(reader=reader, settings=settings, role=Role.READER)
         )
     finally:
         await reader.close()

@@ -4,7 +4,8 @@
 The resolver path stays the schema, the parser and validator and the home of errors: an
 operation reaches the compiler only once its document is known valid and its argument values
 fit (`input_values`), and whatever the compiler does not plan, or any argument the resolvers
-would refuse, runs whole on the resolvers. Plans are kept by (document, operation, variables),
+would refuse, runs whole on the resolvers, and so does an operation the caller's role may not run
+(the resolvers refuse it, `access`). Plans are kept by (document, operation, variables, role),
 bounded in number; each holds its SQL compiled for the engine's driver with its parameters.
 """
 
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.util import find_tables
 
 from server.config import Settings
+from store.enums import Role
 
 from ..errors import ApiError
 from ..input_values import refusal
@@ -39,7 +41,7 @@ def operation_name_of(operation) -> str:
 
 @dataclass(frozen=True)
 class Compiled:
-    key: tuple[str, str | None, bytes]
+    key: tuple[str, str | None, bytes, Role]
     sql: str
     parameters: tuple[Any, ...]
     lookups: bool
@@ -55,6 +57,7 @@ class Fallback:
 
 
 UNSEEN = Fallback("a document not yet validated")
+FORBIDDEN = Fallback("an operation the caller's role may not run")
 
 
 class Compiler:
@@ -63,13 +66,16 @@ class Compiler:
         self.dialect = engine.dialect
         self.planner = Planner(schema, for_engine(engine), settings)
         # An operation the resolvers answer is kept too: it is not planned again.
-        self.plans: OrderedDict[tuple[str, str | None, bytes], Compiled | Fallback] = OrderedDict()
+        self.plans: OrderedDict[tuple[str, str | None, bytes, Role], Compiled | Fallback] = (
+            OrderedDict()
+        )
 
     def prepare(
-        self, query: str, operation_name: str | None, variables: dict
+        self, query: str, operation_name: str | None, variables: dict, role: Role
     ) -> Compiled | Fallback:
-        """The compiled statement of an operation, or why the resolvers answer it."""
-        key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+        """The compiled statement of an operation for a caller of `role`, or why the resolvers
+        answer it."""
+        key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), role)
         found = self.plans.get(key)
         if found is not None:
             self.plans.move_to_end(key)
@@ -77,6 +83,8 @@ class Compiler:
         entry = self.schema.documents.entries.get(query)
         if entry is None or not entry.valid:
             return UNSEEN  # the resolver path parses and validates it first, with its errors
+        if not role.may(entry.needs):
+            return FORBIDDEN
         operation = get_operation_ast(entry.document, operation_name)
         if operation is None or refusal(entry.document, operation_name, variables):
             return Fallback("an operation or argument the resolvers refuse")

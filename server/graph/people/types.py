@@ -2,8 +2,10 @@
 
 import strawberry
 
+from store.enums import Role
 from store.registry import MEMBER, ORGANISATION, PERSON, POST
 
+from ..access import needs
 from ..entities import Entity, FromRow, Named
 from ..events.listing import took_part
 from ..joins import many, one
@@ -13,6 +15,14 @@ from ..relations import relation
 from ..scalars import PartialDate
 
 
+@strawberry.type(description="One way to reach a person, as a source gives it.")
+class ContactDetail:
+    type: str = strawberry.field(description="The medium: `email`, `voice`, `fax`, `address`.")
+    value: str = strawberry.field(description="The address or number.")
+    label: str | None = strawberry.field(description="A label for people: `Büro`.")
+    note: str | None = strawberry.field(description="A note about it.")
+
+
 @strawberry.type(description="Someone who acts for a member or an organisation.")
 class Person(Entity, Named, FromRow):
     entity_type = "person"
@@ -20,6 +30,20 @@ class Person(Entity, Named, FromRow):
 
     sort_name: str | None = strawberry.field(description="Family name first: `Weiler, Stefan`.")
     honorific_prefix: str | None = strawberry.field(description="Dr., Prof., as sources give it.")
+    contact_details: strawberry.Private[list[dict[str, str]]]
+
+    @strawberry.field(
+        name="contactDetails",
+        description="How to reach this person. Only `partner` and `operator` keys may ask.",
+        metadata=needs(Role.PARTNER),
+    )
+    def contacts(self) -> list[ContactDetail]:
+        return [
+            ContactDetail(
+                type=c["type"], value=c["value"], label=c.get("label"), note=c.get("note")
+            )
+            for c in self.contact_details
+        ]
 
     posts = relation("list[Post]", "The posts this person holds or held.", many(POST, "person_id"))
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from server.graph.reader import Reader
+from store.enums import Role
 from tests import synthetic
 from tests.conftest import ON_POSTGRES
 
@@ -113,10 +114,10 @@ async def test_an_answer_that_reads_no_table_is_built_once_and_then_sent_as_kept
     await synthetic.fill(database.engine, members=3, organisations=1)
     client = Client(database, database.settings(default_alliance="syn"))
     await client.data("{ __typename }")  # validated on the resolvers, then compiled
-    typename = client.compiler.prepare("{ __typename }", None, {})
+    typename = client.compiler.prepare("{ __typename }", None, {}, Role.READER)
     page = "{ alliance { members(first: 2) { nodes { slug } } } }"
     await client.data(page)
-    members = client.compiler.prepare(page, None, {})
+    members = client.compiler.prepare(page, None, {}, Role.READER)
 
     # when: each is answered again and again
     before = database.statements.count
@@ -126,7 +127,7 @@ async def test_an_answer_that_reads_no_table_is_built_once_and_then_sent_as_kept
         try:
             answers.add(
                 await client.compiler.run(
-                    client.compiler.prepare("{ __typename }", None, {}), reader
+                    client.compiler.prepare("{ __typename }", None, {}, Role.READER), reader
                 )
             )
             await client.compiler.run(members, reader)

@@ -3,6 +3,9 @@
 from server.config import Settings
 from server.web import answers
 from server.web.answers import Answer, Answers
+from store.enums import Role
+
+READER = Role.READER
 
 QUERY = "query Q($a: Int, $b: Int) { members(first: $a) { nodes { slug } } }"
 JSON = "application/json"
@@ -14,19 +17,25 @@ def made(**settings) -> Answers:
 
 def test_the_key_is_the_same_for_the_same_request_however_its_variables_are_written():
     cache = made()
-    ordered = cache.key({"query": QUERY, "variables": {"a": 1, "b": 2}}, JSON)
-    shuffled = cache.key({"query": QUERY, "variables": {"b": 2, "a": 1}}, JSON)
+    ordered = cache.key({"query": QUERY, "variables": {"a": 1, "b": 2}}, JSON, READER)
+    shuffled = cache.key({"query": QUERY, "variables": {"b": 2, "a": 1}}, JSON, READER)
     assert ordered == shuffled
-    assert cache.key({"query": QUERY}, JSON) == cache.key({"query": QUERY, "variables": {}}, JSON)
-    assert cache.key({"query": QUERY, "variables": {"a": 2, "b": 1}}, JSON) != ordered
+    bare = cache.key({"query": QUERY}, JSON, READER)
+    assert bare == cache.key({"query": QUERY, "variables": {}}, JSON, READER)
+    assert cache.key({"query": QUERY, "variables": {"a": 2, "b": 1}}, JSON, READER) != ordered
+
+
+def test_each_role_has_answers_of_its_own():
+    cache = made()
+    keys = {cache.key({"query": QUERY}, JSON, role) for role in Role}
+    assert len(keys) == len(Role)
 
 
 def test_the_key_changes_with_the_hub_that_answers():
     params = {"query": QUERY}
-    assert made().key(params, JSON) != made(default_page_size=10).key(params, JSON)
-    assert made().key(params, JSON) != Answers(Settings(), sdl="type Query { x: Int }").key(
-        params, JSON
-    )
+    hub = made().key(params, JSON, READER)
+    assert hub != made(default_page_size=10).key(params, JSON, READER)
+    assert hub != Answers(Settings(), sdl="type Query { x: Int }").key(params, JSON, READER)
 
 
 def test_a_newer_data_version_drops_what_older_ones_kept_and_an_older_one_keeps_nothing():
