@@ -30,6 +30,7 @@ class FeedMode(StrEnum):
 
 
 class RunStatus(StrEnum):
+    QUEUED = "queued"  # asked for through the API; the next scheduler to look starts it
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"
@@ -94,6 +95,12 @@ class SyncRun(SQLModel, table=True):
         one_of("status", RunStatus),
         one_of("trigger", RunTrigger),
         Index("ix_sync_run_feed_started", "feed_id", "started_at"),
+        Index(
+            "ix_sync_run_queued",
+            "id",
+            postgresql_where=text("status = 'queued'"),
+            sqlite_where=text("status = 'queued'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store import feeds
-from store.registry import FEED
+from store.registry import FEED, RUN
 from store.tables import utcnow
 
 from .errors import ConfigError
@@ -226,8 +226,21 @@ async def resume(engine: AsyncEngine, slug: str) -> None:
 
 
 async def remove(engine: AsyncEngine, slug: str) -> None:
-    """Stop syncing the feed; its records and runs stay."""
+    """Stop syncing the feed; its records and runs stay, and its queued runs end unstarted."""
     await _set(engine, slug, deleted_at=utcnow(), enabled=False)
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(RUN)
+            .where(
+                RUN.c.feed_id == select(FEED.c.id).where(FEED.c.slug == slug).scalar_subquery(),
+                RUN.c.status == feeds.RunStatus.QUEUED,
+            )
+            .values(
+                status=feeds.RunStatus.ABANDONED,
+                finished_at=utcnow(),
+                error="its feed was removed before it started",
+            )
+        )
 
 
 def read_toml(path: Path) -> list[FeedSpec]:

@@ -61,6 +61,73 @@ async def insert_run(
     )
 
 
+async def queue(connection: AsyncConnection, feed_id: int, *, triggered_by: str | None) -> int:
+    """A manual run asked for now and started by the next scheduler to look (`take_queued`)."""
+    return await connection.scalar(
+        insert(RUN)
+        .values(
+            feed_id=feed_id,
+            trigger=feeds.RunTrigger.MANUAL,
+            triggered_by=triggered_by,
+            owner="-",
+            status=RunStatus.QUEUED,
+        )
+        .returning(RUN.c.id)
+    )
+
+
+async def take_queued(engine: AsyncEngine, owner: str) -> list[tuple[int, str]]:
+    """The queued runs this process now owns, with their feeds' slugs, oldest first. Each is
+    taken by one conditional UPDATE, so of two schedulers looking at once only one takes it;
+    it is `running` from then on, and reaped like any run if its process stops before it
+    starts (`reap`)."""
+    async with engine.connect() as connection:
+        found = (
+            await connection.execute(
+                select(RUN.c.id, FEED.c.slug)
+                .join(FEED, FEED.c.id == RUN.c.feed_id)
+                .where(RUN.c.status == RunStatus.QUEUED, FEED.c.deleted_at.is_(None))
+                .order_by(RUN.c.id)
+            )
+        ).all()
+    taken = []
+    for run_id, slug in found:
+        async with engine.begin() as connection:
+            took = await connection.execute(
+                update(RUN)
+                .where(RUN.c.id == run_id, RUN.c.status == RunStatus.QUEUED)
+                .values(status=RunStatus.RUNNING, owner=owner, heartbeat_at=utcnow())
+            )
+        if took.rowcount:
+            taken.append((run_id, slug))
+    return taken
+
+
+async def started(
+    connection: AsyncConnection,
+    run_id: int,
+    feed: feeds.Feed,
+    *,
+    epoch: int | None,
+    skipped: str | None = None,
+) -> None:
+    """A queued run this process took, started now: as `insert_run` would have made it."""
+    now = utcnow()
+    await connection.execute(
+        update(RUN)
+        .where(RUN.c.id == run_id)
+        .values(
+            lease_epoch=epoch or 0,
+            cursor_before=feed.cursor,
+            started_at=now,
+            heartbeat_at=now,
+            status=RunStatus.RUNNING if skipped is None else RunStatus.SKIPPED_LOCKED,
+            finished_at=None if skipped is None else now,
+            error=skipped,
+        )
+    )
+
+
 def issue_row(run_id: int, feed_id: int, issue: ItemError) -> dict:
     """The `sync_issue` row of an item a run set aside."""
     return {

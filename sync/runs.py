@@ -320,25 +320,32 @@ async def run(
     owner: str | None = None,
     dry_run: bool = False,
     progress: Callable[[Counts], None] | None = None,
+    queued: int | None = None,
 ) -> Outcome:
-    """Run the feed `slug` once. Never raises for a feed's faults: they end up in the run.
-    Cancelled, it ends the run `abandoned`, releases the lease, and raises CancelledError."""
+    """Run the feed `slug` once; with `queued`, as that run, queued through the API and taken
+    by this process (`ledger.take_queued`). Never raises for a feed's faults: they end up in
+    the run. Cancelled, it ends the run `abandoned`, releases the lease, and raises
+    CancelledError."""
     feed = await config.get(engine, slug)
     owner = owner or worker_name()
     async with _writes(engine, feed, owner, dry_run) as writes:
         claimed = dry_run or writes.epoch is not None
         held = None if claimed else await ledger.held_by(engine, feed.id)
         async with writes.transaction(lease=False) as connection:
-            run_id = await ledger.insert_run(
-                connection,
-                feed,
-                owner=owner,
-                epoch=writes.epoch,
-                trigger=trigger,
-                triggered_by=triggered_by,
-                dry_run=dry_run,
-                skipped=held,
-            )
+            if queued is not None:
+                run_id = queued
+                await ledger.started(connection, run_id, feed, epoch=writes.epoch, skipped=held)
+            else:
+                run_id = await ledger.insert_run(
+                    connection,
+                    feed,
+                    owner=owner,
+                    epoch=writes.epoch,
+                    trigger=trigger,
+                    triggered_by=triggered_by,
+                    dry_run=dry_run,
+                    skipped=held,
+                )
         if not claimed:
             return Outcome(run_id, slug, RunStatus.SKIPPED_LOCKED, Counts(), held)
         return await _drive(Run(writes, feed, run_id, progress), client)

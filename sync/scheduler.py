@@ -24,6 +24,8 @@ from . import config, ledger, runs
 
 log = logging.getLogger("alliance.sync.scheduler")
 CHECK_EVERY = dt.timedelta(seconds=10)
+# How soon a run queued through the API (`triggerSync`) starts: one query on a partial index.
+QUEUE_EVERY = dt.timedelta(seconds=2)
 STOP_GRACE = dt.timedelta(seconds=30)
 
 
@@ -59,6 +61,14 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
+        self.scheduler.add_job(
+            self._start_queued,
+            "interval",
+            seconds=QUEUE_EVERY.total_seconds(),
+            id="queued-runs",
+            max_instances=1,
+            coalesce=True,
+        )
         self.scheduler.start()
 
     async def stop(self, grace: dt.timedelta = STOP_GRACE) -> None:
@@ -87,6 +97,25 @@ class Scheduler:
         except (DBAPIError, OSError) as exc:
             reason = exc.orig if isinstance(exc, DBAPIError) else exc
             log.warning("cannot check the feeds now (%s); again in %s", reason, self.check_every)
+
+    async def _start_queued(self) -> None:
+        """Start the runs operators queued (`triggerSync`) that no other process took first."""
+        try:
+            taken = await ledger.take_queued(self.engine, self.owner)
+        except (DBAPIError, OSError) as exc:
+            reason = exc.orig if isinstance(exc, DBAPIError) else exc
+            log.warning("cannot look for queued runs now (%s)", reason)
+            return
+        for run_id, slug in taken:
+            log.info("starting run %s of %s, queued through the API", run_id, slug)
+            self._track(runs.run(self.engine, slug, self.client, owner=self.owner, queued=run_id))
+
+    def _track(self, run) -> asyncio.Task:
+        """A run as a task of its own, which `stop` waits for."""
+        task = asyncio.create_task(run)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
 
     async def _state(self) -> tuple:
         """Changes when a feed is added, changed or removed: its count and newest change."""
@@ -135,10 +164,8 @@ class Scheduler:
             log.info("feed %s rests after failures until %s", slug, rest_until)
             return
         # Shielded and tracked: shutting the scheduler down cancels this job, not the run.
-        run = asyncio.create_task(
+        run = self._track(
             runs.run(self.engine, slug, self.client, trigger=trigger, owner=self.owner)
         )
-        self._running.add(run)
-        run.add_done_callback(self._running.discard)
         with contextlib.suppress(asyncio.CancelledError):  # the scheduler shut down, not the run
             await asyncio.shield(run)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from strawberry.types import Info
 
 from server.config import Settings
-from store.enums import Role
+from store.keys import Caller
 
 from .loaders import Loaders
 from .reader import Reader
@@ -15,11 +15,17 @@ from .reader import Reader
 class Context:
     reader: Reader
     settings: Settings
-    role: Role  # the caller's (`server.web.auth`)
+    caller: Caller  # who sent the request (`server.web.auth`)
+    live: bool = False  # the operation reads what the data version does not follow (`access`)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reader)
+
+    @property
+    def engine(self):
+        """For what an operator's mutation writes: the reader only reads."""
+        return self.reader.engine
 
 
 Ctx = Info[Context, None]

@@ -15,9 +15,7 @@ from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from store.enums import Role
-
-from .access import refusal, role_needed
+from .access import Needs, needed, refusal
 from .bounded import BoundedCache
 from .limits import Limits
 
@@ -44,7 +42,7 @@ class Entry:
     # Only validity is kept: a document with errors is checked again when it comes back, so the
     # cache holds no error messages that its byte count would have to estimate too.
     valid: bool = False
-    needs: Role = Role.READER  # the least role that may run it, once it is valid
+    needs: Needs = Needs()  # what it needs, once it is valid (`access`)
 
 
 class DocumentCache(BoundedCache[str, Entry]):
@@ -85,9 +83,10 @@ class CheckedDocuments(SchemaExtension):
             )
             entry.valid = not errors
             if entry.valid:
-                entry.needs = role_needed(schema, entry.document)
+                entry.needs = needed(schema, entry.document)
         if not errors:
-            refused = refusal(entry.needs, context.context.role)
+            refused = refusal(entry.needs.role, context.context.caller.role)
             errors = [refused] if refused else []
+            context.context.live = entry.needs.live
         context.pre_execution_errors = errors
         yield

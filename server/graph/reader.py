@@ -20,6 +20,10 @@ class Reader:
         self._single = False  # the connection runs single statements outside a transaction
         self._lock = asyncio.Lock()
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     async def _connect(self, alone: bool = False) -> AsyncConnection:
         # Kept at once: a resolver cancelled from here on must not leak the connection.
         connection = self._connection = await self._engine.connect()

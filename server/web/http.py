@@ -143,19 +143,30 @@ class _Answered:
     cache: str  # hit, miss or bypass (docs/operations.md, "Logs")
     headers: dict[str, str] = field(default_factory=dict)
     path: str = "none"  # what answered: compiled, resolvers, cache, or none (a refused request)
+    keep: bool = False  # whether the answer cache may keep it
 
 
-def _answered(
-    payload: dict[str, Any] | str, request_error: bool, media_type: str, cache: str
-) -> _Answered:
-    if isinstance(payload, str):  # a compiled answer: the `data` text the database built
-        return _Answered(b'{"data":' + payload.encode() + b"}", 200, True, cache, path="compiled")
+@dataclass
+class _Executed:
+    payload: dict[str, Any] | str  # a compiled answer is the `data` text the database built
+    request_error: bool = False  # nothing was executed
+    # It read what the data version does not follow (the operator API reads the sync's own
+    # state): it is never kept. Known from the document once validated (`access`).
+    live: bool = False
+
+
+def _answered(executed: _Executed, media_type: str, cache: str) -> _Answered:
+    payload, request_error = executed.payload, executed.request_error
+    if isinstance(payload, str):
+        body = b'{"data":' + payload.encode() + b"}"
+        return _Answered(body, 200, True, cache, path="compiled", keep=True)
     if request_error and all(e["extensions"]["code"] == "FORBIDDEN" for e in payload["errors"]):
         status = 403  # the caller's key, not the request, is what falls short
     else:  # only the new media type may say 400 for a request that could not be executed
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
     ok = "errors" not in payload
-    return _Answered(orjson.dumps(payload), status, ok, cache, path="resolvers")
+    keep = ok and not executed.live
+    return _Answered(orjson.dumps(payload), status, ok, cache, path="resolvers", keep=keep)
 
 
 async def graphql(request: Request) -> Response:
@@ -216,7 +227,7 @@ async def _answer(
         is_query = kind == GraphQLOperationType.QUERY
         version = await state.data_version.version(reader) if is_query else None
         if version is None:  # not a query, or the data version is not known: no cache
-            return _answered(*await _execute(request, params, reader, caller), media_type, "bypass")
+            return _answered(await _execute(request, params, reader, caller), media_type, "bypass")
         key = state.answers.key(params, media_type, caller.role)
         validators = {
             "etag": answers.etag(key, version),
@@ -230,8 +241,8 @@ async def _answer(
         kept = state.answers.get(key, version)
         if kept is not None:
             return _Answered(kept.body, kept.status, True, "hit", validators, "cache")
-        answered = _answered(*await _execute(request, params, reader, caller), media_type, "miss")
-        if answered.ok:
+        answered = _answered(await _execute(request, params, reader, caller), media_type, "miss")
+        if answered.keep:
             state.answers.keep(key, version, Answer(answered.body, answered.status))
             answered.headers |= validators
         return answered
@@ -256,12 +267,13 @@ async def _execute(
         if isinstance(plan, Compiled):
             data = await state.compiler.run(plan, reader)
             if data is not None:
-                return data, False
+                return _Executed(data)
+        context = Context(reader=reader, settings=state.settings, caller=caller)
         result = await state.schema.execute(
             params["query"],
             variable_values=params.get("variables"),
             operation_name=params.get("operationName"),
-            context_value=Context(reader=reader, settings=state.settings, role=caller.role),
+            context_value=context,
             allowed_operation_types=allowed,
         )
     except InvalidOperationTypeError:
@@ -278,8 +290,8 @@ async def _execute(
         result.data is None and bool(errors) and all(e.path is None for e in result.errors)
     )
     if request_error:
-        return {"errors": errors}, True
+        return _Executed({"errors": errors}, request_error=True)
     payload: dict[str, Any] = {"data": result.data}
     if errors:
         payload["errors"] = errors
-    return payload, False
+    return _Executed(payload, live=context.live)

@@ -11,6 +11,7 @@ from server.graph.context import Context
 from server.graph.reader import Reader
 from server.graph.schema import build_schema
 from store.enums import Role
+from store.keys import Caller
 from tests import differential
 
 
@@ -39,7 +40,9 @@ class Client:
             result = await self.schema.execute(
                 query,
                 variable_values=variables,
-                context_value=Context(reader=reader, settings=self.settings, role=role),
+                context_value=Context(
+                    reader=reader, settings=self.settings, caller=Caller("tests", role)
+                ),
             )
         finally:
             await reader.close()

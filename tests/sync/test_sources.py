@@ -16,6 +16,7 @@ from server.graph.reader import Reader
 from server.graph.schema import build_schema
 from store import seed, tables
 from store.enums import Role
+from store.keys import Caller
 from sync import config, runs
 
 from .feedserver import respond
@@ -62,7 +63,10 @@ async def _answer(database, query: str) -> dict:
     reader = Reader(database.engine)
     try:
         result = await build_schema(settings).execute(
-            query, context_value=Context(reader=reader, settings=settings, role=Role.READER)
+            query,
+            context_value=Context(
+                reader=reader, settings=settings, caller=Caller("tests", Role.READER)
+            ),
         )
     finally:
         await reader.close()

@@ -83,7 +83,7 @@ class Compiler:
         entry = self.schema.documents.entries.get(query)
         if entry is None or not entry.valid:
             return UNSEEN  # the resolver path parses and validates it first, with its errors
-        if not role.may(entry.needs):
+        if not role.may(entry.needs.role):
             return FORBIDDEN
         operation = get_operation_ast(entry.document, operation_name)
         if operation is None or refusal(entry.document, operation_name, variables):
