@@ -20,6 +20,17 @@ from .input_values import CheckArgumentValues
 from .limits import Limits
 from .members.queries import MemberQuery
 from .nodes import NodeQuery
+from .operators.mutations import (
+    create_feed,
+    delete_feed,
+    lock_field,
+    pause_feed,
+    resume_feed,
+    trigger_sync,
+    unlock_field,
+    update_feed,
+)
+from .operators.queries import OperatorQuery
 from .organisations.queries import OrganisationQuery
 from .partnerships.queries import PartnershipQuery
 from .people.queries import PersonQuery
@@ -43,7 +54,15 @@ def _unexpected(error: GraphQLError) -> bool:
     return True
 
 
-AREAS = (NodeQuery, MemberQuery, OrganisationQuery, PersonQuery, PartnershipQuery, EventQuery)
+AREAS = (
+    NodeQuery,
+    MemberQuery,
+    OrganisationQuery,
+    PersonQuery,
+    PartnershipQuery,
+    EventQuery,
+    OperatorQuery,
+)
 # The root fields by what they do (ids, the alliance, lists, lookups by slug, counts), then by
 # area: the order schema.graphql prints, which clients' tools show. Areas keep their own fields.
 ROOT_FIELDS = (
@@ -65,6 +84,11 @@ ROOT_FIELDS = (
     "organisation_counts",
     "partnership_counts",
     "event_counts",
+    "feeds",
+    "feed",
+    "sync_runs",
+    "sync_issues",
+    "locked_fields",
 )
 
 
@@ -77,7 +101,27 @@ def _compose(name: str, description: str, queries: tuple[type, ...], order: tupl
 
 
 Query = _compose(
-    "Query", "Reading the alliance graph: records, lists and counts.", AREAS, ROOT_FIELDS
+    "Query",
+    "Reading the alliance graph: records, lists and counts; and, for operators, the feeds.",
+    AREAS,
+    ROOT_FIELDS,
+)
+
+# The operator's mutations, one module each, in the order schema.graphql prints them.
+MUTATIONS = (
+    create_feed,
+    update_feed,
+    pause_feed,
+    resume_feed,
+    delete_feed,
+    trigger_sync,
+    lock_field,
+    unlock_field,
+)
+Mutation = create_type(
+    "Mutation",
+    [module.field for module in MUTATIONS],
+    description="Operating the hub: feeds, syncs and locked fields. Operator keys only.",
 )
 
 
@@ -121,6 +165,7 @@ def build_schema(settings: Settings) -> HubSchema:
     documents = DocumentCache(max_entries=1024, max_bytes=settings.document_cache_bytes)
     schema = HubSchema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
         # Factories: Strawberry makes fresh extensions per request; the document cache made
         # here is shared by all of them.

@@ -143,7 +143,7 @@ def test_get_mutation_405_says_which_methods_are_allowed(http):
     assert "POST" in response.headers.get("allow", ""), dict(response.headers)
 
 
-def test_mutation_over_post_is_a_clear_validation_error_while_the_schema_has_none(http):
+def test_a_mutation_naming_no_mutation_of_the_schema_is_a_validation_error(http):
     response = http.post("/graphql", json={"query": A_MUTATION}, headers=NEW_CLIENT)
 
     [error] = assert_request_error(response, 400)

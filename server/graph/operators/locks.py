@@ -1,0 +1,87 @@
+"""Locked fields: an operator's correction of a record that feeds must not overwrite.
+
+A lock names a record by its global id and a field as feeds name it (`sort_name`,
+`description`, `names`): the column the apply step leaves alone (sync/apply.py). The columns
+the hub keeps for itself (`id`, `created_at`, `updated_at`, `deleted_at`) cannot be locked.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Self
+
+import strawberry
+from sqlalchemy import Table, select
+
+from store.registry import ITEM_TYPES
+
+from .. import ids
+from ..context import Ctx
+from ..errors import InvalidId
+from ..nodes import NODE_TYPES
+from .payloads import MutationError
+
+KEPT_BY_THE_HUB = {"id", "created_at", "updated_at", "deleted_at"}
+TYPE_OF = {cls.entity_type: name for name, cls in NODE_TYPES.items() if cls.entity_type}
+
+
+@strawberry.type(description="A field an operator locked: feeds leave it as it is.")
+class LockedField:
+    record_id: strawberry.Private[int]
+    entity_type: strawberry.Private[str]
+    field: str = strawberry.field(description="The field, as feeds name it: `sort_name`.")
+    locked_by: str | None = strawberry.field(description="Who locked it: a key's name.")
+    locked_at: dt.datetime = strawberry.field(description="When.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            record_id=row.entity_id,
+            entity_type=row.entity_type,
+            field=row.field,
+            locked_by=row.locked_by,
+            locked_at=row.locked_at,
+        )
+
+    @strawberry.field(description="The global id of the record.")
+    def record(self) -> strawberry.ID:
+        return strawberry.ID(ids.encode(TYPE_OF[self.entity_type], self.record_id))
+
+
+@strawberry.type(description="A lock as a mutation left it, or why it could not.")
+class LockPayload:
+    lock: LockedField | None = strawberry.field(
+        description="The lock; null once unlocked, or when errors are given."
+    )
+    errors: list[MutationError] = strawberry.field(description="Empty when it was done.")
+
+
+@dataclass(frozen=True)
+class Target:
+    entity_type: str
+    record_id: int
+    field: str
+
+
+async def target(info: Ctx, record: str, field: str) -> Target | list[MutationError]:
+    """The record and column a lock names, or why it names none."""
+    try:
+        type_name, pk = ids.decode(record)
+    except InvalidId as exc:
+        return [MutationError(field="record", code="INVALID_ID", message=str(exc))]
+    cls = NODE_TYPES.get(type_name)
+    entity_type = getattr(cls, "entity_type", "")
+    if entity_type not in ITEM_TYPES:  # what feeds do not write, no lock protects
+        message = f"a {type_name} cannot have locked fields"
+        return [MutationError(field="record", code="INVALID_ID", message=message)]
+    table: Table = cls.table
+    found = await info.context.reader.scalar(
+        select(table.c.id).where(table.c.id == pk, table.c.deleted_at.is_(None))
+    )
+    if found is None:
+        message = f"no {type_name} has the id {record!r}"
+        return [MutationError(field="record", code="NOT_FOUND", message=message)]
+    if field not in table.c or field in KEPT_BY_THE_HUB:
+        lockable = sorted(set(table.c.keys()) - KEPT_BY_THE_HUB)
+        message = f"{type_name} has no field {field!r} that feeds write: one of {lockable}"
+        return [MutationError(field="field", code="INVALID_FIELD", message=message)]
+    return Target(entity_type, pk, field)
