@@ -81,6 +81,12 @@ class NameKind(StrEnum):
     TRANSLITERATION = "transliteration"
 
 
+class ChangeAction(StrEnum):
+    CREATED = "created"  # also a deleted record that came back
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
 class Role(StrEnum):
     """What an API key may do (docs/api.md, "Keys and roles"); each role may do all that the
     roles before it may."""

@@ -24,6 +24,19 @@ IDENTIFIER: Table = tables.Identifier.__table__
 SOURCE: Table = tables.Source.__table__
 # The one row whose number moves with every commit that changes the graph (store/versions.py).
 DATA_VERSION: Table = tables.DataVersion.__table__
+# Every record created, updated or deleted, in commit order (store/versions.py).
+CHANGE: Table = tables.Change.__table__
+# The tables whose rows the change log follows: every record a global id can name.
+LOGGED_TABLES: tuple[str, ...] = (
+    "alliance",
+    "member",
+    "membership_period",
+    "organisation",
+    "person",
+    "post",
+    "partnership",
+    "event",
+)
 
 # The sync's own tables (docs/feeds.md).
 FEED: Table = feeds.Feed.__table__

@@ -18,9 +18,11 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Index,
+    Integer,
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -299,3 +301,33 @@ class DataVersion(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=0, sa_type=BigInteger)
+
+
+class Change(SQLModel, table=True):
+    """One record created, updated or deleted, in the change log partners page (docs/api.md,
+    "Changes"). Rows are written by triggers on the record tables, in the transaction of the
+    write (migration 0011), and given their commit's data version by `store.versions.bump`:
+    the version is taken under the data version row's lock, so (version, id) is commit order.
+    """
+
+    __tablename__ = "change"
+    __table_args__ = (
+        one_of("action", enums.ChangeAction),
+        Index("ix_change_order", "version", "id"),
+        Index(
+            "ix_change_unversioned",
+            "id",
+            postgresql_where=text("version IS NULL"),
+            sqlite_where=text("version IS NULL"),
+        ),
+    )
+
+    # SQLite numbers rows itself only for an INTEGER PRIMARY KEY.
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer, "sqlite")
+    )
+    version: int | None = Field(default=None, sa_type=BigInteger)  # None until committed
+    entity_type: str = Field(sa_type=String(20))
+    entity_id: int
+    action: str = Field(sa_type=String(10))
+    changed_at: dt.datetime = timestamp_field(default_factory=utcnow)

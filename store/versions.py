@@ -10,7 +10,7 @@ and never for a transaction rolled back (a dry run).
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .registry import DATA_VERSION
+from .registry import CHANGE, DATA_VERSION
 
 CHANNEL = "alliance_data_version"
 
@@ -28,10 +28,17 @@ CURRENT = select(DATA_VERSION.c.version).where(DATA_VERSION.c.id == 1)
 
 
 async def bump(connection: AsyncConnection) -> int:
-    """Raise the version in the caller's transaction; the new number. The row stays locked
-    until that transaction ends, so call this last in it: writers queue here, not earlier."""
+    """Raise the version in the caller's transaction, and give it to the change rows the
+    transaction's writes logged (migration 0011); the new number. The row stays locked until
+    that transaction ends, so call this last in it: writers queue here, not earlier. Under that
+    lock no other writer takes a version, so versions, and the log, follow commit order."""
     statement = _BUMP_AND_NOTIFY if connection.dialect.name == "postgresql" else _BUMP
-    return (await connection.execute(statement)).scalar_one()
+    version = (await connection.execute(statement)).scalar_one()
+    # Another transaction's rows are not seen here until it commits, and it commits versioned.
+    await connection.execute(
+        CHANGE.update().where(CHANGE.c.version.is_(None)).values(version=version)
+    )
+    return version
 
 
 async def current(connection: AsyncConnection) -> int:

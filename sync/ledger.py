@@ -288,3 +288,35 @@ async def recent_runs(
     async with engine.connect() as connection:
         rows = await connection.execute(query)
         return [RecentRun(**row._mapping) for row in rows]
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """An item a run quarantined, as `alliance issues` shows it."""
+
+    run_id: int
+    feed: str
+    item_type: str | None
+    item_id: str | None
+    position: str | None
+    stage: str
+    message: str
+
+
+_ISSUE_COLUMNS = [
+    FEED.c.slug.label("feed") if f.name == "feed" else ISSUE.c[f.name] for f in fields(Quarantined)
+]
+
+
+async def quarantined(
+    engine: AsyncEngine, *, feed: str | None = None, run: int | None = None, limit: int = 50
+) -> list[Quarantined]:
+    """The newest `limit` quarantined items, of one feed or one run if asked, in feed order."""
+    query = select(*_ISSUE_COLUMNS).join(FEED, FEED.c.id == ISSUE.c.feed_id)
+    if feed:
+        query = query.where(FEED.c.slug == feed)
+    if run is not None:
+        query = query.where(ISSUE.c.run_id == run)
+    async with engine.connect() as connection:
+        rows = await connection.execute(query.order_by(ISSUE.c.id.desc()).limit(limit))
+        return [Quarantined(**row._mapping) for row in reversed(rows.all())]

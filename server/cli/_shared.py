@@ -3,6 +3,7 @@ the one-line errors with their exit codes (2 for a wrong setting or argument, 1 
 that cannot be used) that the commands promise in docs/operations.md."""
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -21,6 +22,14 @@ from sync.errors import SyncError
 
 err = Console(stderr=True)
 out = Console()
+
+
+def print_json(rows: Any) -> None:
+    """Rows (dataclasses or models) as one JSON array on stdout, for scripts."""
+    import orjson
+
+    encoded = [row.model_dump() if hasattr(row, "model_dump") else row for row in rows]
+    sys.stdout.write(orjson.dumps(encoded, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
 def fail(reason: object, code: int = 2) -> NoReturn:

@@ -5,10 +5,12 @@ from typing import Annotated, Any
 
 import typer
 
+from store.tables import as_utc, utcnow
 from sync import config as sync_config
+from sync import locks
 from sync.errors import SyncError
 
-from ._shared import fail, load_settings, out, run_existing, run_migrated
+from ._shared import fail, load_settings, out, print_json, run_existing, run_migrated
 
 app = typer.Typer(help="Partner feeds: list, add, update, pause, resume, remove.")
 
@@ -23,23 +25,40 @@ def _pairs(given: list[str], what: str) -> dict[str, str]:
     return found
 
 
+def _state(feed) -> str:
+    if not feed.enabled:
+        return "paused"
+    if feed.next_eligible_at is not None and as_utc(feed.next_eligible_at) > utcnow():
+        return f"resting until {as_utc(feed.next_eligible_at):%H:%M}"
+    return "enabled"
+
+
 @app.command("list")
-def feeds_list() -> None:
+def feeds_list(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON array; header names, never values.")
+    ] = False,
+) -> None:
     """The feeds, their schedules and how their last runs went."""
     from rich.table import Table
 
     found = run_existing(load_settings(), sync_config.listed)
-    table = Table(
-        "feed", "format", "mode", "schedule", "enabled", "last success", "failures", "url"
-    )
+    if as_json:
+        print_json(
+            [
+                feed.model_dump(exclude={"headers"}) | {"header_names": sorted(feed.headers)}
+                for feed in found
+            ]
+        )
+        return
+    table = Table("feed", "format", "schedule", "state", "last success", "fails", "url")
     for feed in found:
-        last = feed.last_success_at.strftime("%Y-%m-%d %H:%M") if feed.last_success_at else "-"
+        last = feed.last_success_at.strftime("%m-%d %H:%M") if feed.last_success_at else "-"
         table.add_row(
             feed.slug,
-            feed.format,
-            feed.mode,
+            f"{feed.format} {feed.mode}",
             feed.schedule,
-            "yes" if feed.enabled else "paused",
+            _state(feed),
             last,
             str(feed.consecutive_failures),
             feed.url,
@@ -172,3 +191,43 @@ def _feed_command(action: str, help_text: str) -> None:
 _feed_command("pause", "Stop running the feed on its schedule (manual syncs still work).")
 _feed_command("resume", "Run the feed on its schedule again, without waiting out a backoff.")
 _feed_command("remove", "Stop syncing the feed; what it brought stays.")
+
+
+@app.command("lock")
+def feeds_lock(
+    record: Annotated[str, typer.Argument(help="TYPE/SLUG: member/kaiserslautern.")],
+    field: Annotated[str, typer.Argument(help="As feeds name it: population, sort_name.")],
+) -> None:
+    """Lock a field of a record: from the next run on, feeds leave it as it is."""
+    _lock_command(record, field, lock=True)
+
+
+@app.command("unlock")
+def feeds_unlock(
+    record: Annotated[str, typer.Argument(help="TYPE/SLUG: member/kaiserslautern.")],
+    field: Annotated[str, typer.Argument(help="The locked field.")],
+) -> None:
+    """Let feeds write a locked field again."""
+    _lock_command(record, field, lock=False)
+
+
+def _lock_command(record: str, field: str, lock: bool) -> None:
+    entity_type, sep, slug = record.partition("/")
+    if not sep:
+        fail(f"{record!r} is not TYPE/SLUG, such as member/kaiserslautern")
+    refused = locks.refusal(entity_type, field)
+    if refused is not None:
+        fail(refused)
+
+    async def work(engine) -> bool:
+        record_id = await locks.by_slug(engine, entity_type, slug)
+        if record_id is None:
+            fail(f"no {entity_type} has the slug {slug!r}")
+        if lock:
+            await locks.lock(engine, entity_type, record_id, field, by="cli")
+            return True
+        return await locks.unlock(engine, entity_type, record_id, field)
+
+    if not run_existing(load_settings(), work):
+        fail(f"{field} of {record} is not locked")
+    out.print(f"{field} of {record} {'locked' if lock else 'unlocked'}")

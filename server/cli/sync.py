@@ -12,7 +12,7 @@ import typer
 from sync import config as sync_config
 from sync.errors import SyncError
 
-from ._shared import err, load_settings, out, run_existing, run_migrated
+from ._shared import err, load_settings, out, print_json, run_existing, run_migrated
 
 T = TypeVar("T")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -150,38 +150,58 @@ def sync(
 def list_runs(
     feed: Annotated[str | None, typer.Option(help="Only this feed's runs.")] = None,
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, every field.")] = False,
 ) -> None:
-    """Recent sync runs and how they ended."""
+    """Recent sync runs and how they ended: items seen, then +created ~updated -deleted
+    !quarantined."""
     from rich.table import Table
 
     from sync import ledger
 
-    table = Table(
-        "run",
-        "feed",
-        "trigger",
-        "started",
-        "status",
-        "http",
-        "seen",
-        "created",
-        "updated",
-        "deleted",
-        "quarantined",
-        "error",
-    )
     found = run_existing(
         load_settings(), lambda engine: ledger.recent_runs(engine, feed=feed, limit=limit)
     )
+    if as_json:
+        print_json(found)
+        return
+    table = Table("run", "feed", "started", "status", "http", "seen", "changes", "error")
     for r in found:
         table.add_row(
             str(r.id),
             r.feed,
-            r.trigger,
-            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.started_at.strftime("%m-%d %H:%M"),
             r.status,
             str(r.http_status or ""),
-            *map(str, (r.items_seen, r.created, r.updated, r.deleted, r.quarantined)),
-            (r.error or "")[:80],
+            str(r.items_seen),
+            f"+{r.created} ~{r.updated} -{r.deleted} !{r.quarantined}",
+            (r.error or "")[:200],
         )
+    out.print(table)
+
+
+def list_issues(
+    feed: Annotated[str | None, typer.Option(help="Only this feed's.")] = None,
+    run: Annotated[int | None, typer.Option(help="Only this run's.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, the newest.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, every field.")] = False,
+) -> None:
+    """Items runs quarantined, and why: each problem named by its path in the item."""
+    from rich.table import Table
+
+    from sync import ledger
+
+    found = run_existing(
+        load_settings(),
+        lambda engine: ledger.quarantined(engine, feed=feed, run=run, limit=limit),
+    )
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        out.print("no quarantined items")
+        return
+    table = Table("run", "feed", "item", "stage", "reason")
+    for q in found:
+        item = f"{q.item_type or '?'} {q.item_id or q.position or ''}".strip()
+        table.add_row(str(q.run_id), q.feed, item, q.stage, q.message)
     out.print(table)

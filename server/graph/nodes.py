@@ -34,7 +34,8 @@ def _node_type(global_id: str) -> tuple[Any, int]:
     return NODE_TYPES[type_name], pk
 
 
-async def _node(info: Ctx, key: tuple[Any, int]) -> Any:
+async def load_node(info: Ctx, key: tuple[Any, int]) -> Any:
+    """The live record of a (type, primary key), or None; batched per request."""
     cls, pk = key
     return await info.context.loaders.by_id(cls.table, cls.from_row).load(pk)
 
@@ -47,7 +48,7 @@ class NodeQuery:
         info: Ctx,
         id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
     ) -> Node | None:
-        return await _node(info, _node_type(id))
+        return await load_node(info, _node_type(id))
 
     @strawberry.field(
         description=f"Records by global ids, in the same order (at most {MAX_NODES})."
@@ -62,4 +63,4 @@ class NodeQuery:
         # Every id is checked before any is loaded: a load left running by a refusal would
         # outlive the request's connection.
         keys = [_node_type(global_id) for global_id in ids]
-        return list(await asyncio.gather(*(_node(info, key) for key in keys)))
+        return list(await asyncio.gather(*(load_node(info, key) for key in keys)))

@@ -12,6 +12,7 @@ from strawberry.tools import create_type
 
 from server.config import Settings
 
+from .changes import ChangeQuery
 from .documents import CheckedDocuments, DocumentCache
 from .entities import display_name
 from .errors import ApiError
@@ -61,6 +62,7 @@ AREAS = (
     PersonQuery,
     PartnershipQuery,
     EventQuery,
+    ChangeQuery,
     OperatorQuery,
 )
 # The root fields by what they do (ids, the alliance, lists, lookups by slug, counts), then by
@@ -84,6 +86,7 @@ ROOT_FIELDS = (
     "organisation_counts",
     "partnership_counts",
     "event_counts",
+    "changes",
     "feeds",
     "feed",
     "sync_runs",

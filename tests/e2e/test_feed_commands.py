@@ -294,3 +294,56 @@ async def test_dry_run_writes_nothing(database, server, tmp_path):
 async def test_sync_of_an_unknown_feed_says_so(database, tmp_path):
     code, said = await alliance("sync", "nowhere", database=database, cwd=tmp_path)
     assert code == 2 and "nowhere" in said, said
+
+
+def with_population(population: int, bad: bool = False) -> bytes:
+    document = json.loads(FEED)
+    document["items"][0]["data"]["population"] = population
+    if bad:
+        document["items"].append(
+            document["items"][1] | {"id": "bad", "data": {"kind": "village", "country": "DE"}}
+        )
+    return json.dumps(document).encode()
+
+
+async def test_issues_say_why_items_were_quarantined_and_a_locked_field_holds(
+    database, server, tmp_path
+):
+    server.route("/counted", respond(200, with_population(1_000, bad=True)))
+    await alliance(
+        "feeds", "add", "counted", server.url("/counted"), "--allow-private",
+        database=database, cwd=tmp_path,
+    )  # fmt: skip
+    code, said = await alliance("sync", "counted", database=database, cwd=tmp_path)
+    assert code == 0 and "partial" in said, said
+
+    code, said = await alliance("issues", "--feed", "counted", database=database, cwd=tmp_path)
+    assert code == 0 and "member bad" in said and "village" in said, said
+    code, said = await alliance("issues", "--json", database=database, cwd=tmp_path)
+    [issue] = json.loads(said)
+    assert (issue["feed"], issue["item_id"], issue["stage"]) == ("counted", "bad", "schema")
+
+    code, said = await alliance(
+        "feeds", "lock", "member/stadt-0", "population", database=database, cwd=tmp_path
+    )
+    assert code == 0 and "locked" in said, said
+    server.route("/counted", respond(200, with_population(2_000)))
+    code, said = await alliance("sync", "counted", database=database, cwd=tmp_path)
+    assert code == 0, said
+    async with database.engine.connect() as connection:
+        population = await connection.scalar(
+            select(tables.Member.population).where(tables.Member.slug == "stadt-0")
+        )
+    assert population == 1_000
+
+    code, said = await alliance("runs", "--json", database=database, cwd=tmp_path)
+    runs = json.loads(said)
+    assert [r["status"] for r in runs] == ["succeeded", "partial"]
+    code, said = await alliance(
+        "feeds", "unlock", "member/stadt-0", "population", database=database, cwd=tmp_path
+    )
+    assert code == 0 and "unlocked" in said, said
+    code, said = await alliance(
+        "feeds", "unlock", "member/stadt-0", "population", database=database, cwd=tmp_path
+    )
+    assert code == 2 and "is not locked" in said, said

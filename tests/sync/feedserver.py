@@ -197,6 +197,21 @@ def conditional(body: bytes, etag: str, last_modified: str) -> Handler:
     return handler
 
 
+def in_parts(body: bytes, parts: int, pause: float) -> Handler:
+    """The whole body, in `parts` pieces `pause` seconds apart: a run reading it commits its
+    batches over a while, not all at once."""
+
+    async def handler(request: Request, writer: Writer) -> None:
+        writer.write(_head(200, {"Content-Type": "application/json"}, len(body)))
+        size = -(-len(body) // parts)
+        for start in range(0, len(body), size):
+            writer.write(body[start : start + size])
+            await writer.drain()
+            await asyncio.sleep(pause)
+
+    return handler
+
+
 def drip(interval: float = 1.0) -> Handler:
     """Headers at once, then one byte of the body every `interval` seconds, for ever."""
 

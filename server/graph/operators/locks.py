@@ -1,9 +1,5 @@
-"""Locked fields: an operator's correction of a record that feeds must not overwrite.
-
-A lock names a record by its global id and a field as feeds name it (`sort_name`,
-`description`, `names`): the column the apply step leaves alone (sync/apply.py). The columns
-the hub keeps for itself (`id`, `created_at`, `updated_at`, `deleted_at`) cannot be locked.
-"""
+"""Locked fields as the API shows them, and the record and field a lock names: a record by its
+global id, a field as feeds name it (`sync/locks.py` says which may be locked)."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -13,6 +9,7 @@ import strawberry
 from sqlalchemy import Table, select
 
 from store.registry import ITEM_TYPES
+from sync import locks
 
 from .. import ids
 from ..context import Ctx
@@ -20,7 +17,6 @@ from ..errors import InvalidId
 from ..nodes import NODE_TYPES
 from .payloads import MutationError
 
-KEPT_BY_THE_HUB = {"id", "created_at", "updated_at", "deleted_at"}
 TYPE_OF = {cls.entity_type: name for name, cls in NODE_TYPES.items() if cls.entity_type}
 
 
@@ -70,9 +66,9 @@ async def target(info: Ctx, record: str, field: str) -> Target | list[MutationEr
         return [MutationError(field="record", code="INVALID_ID", message=str(exc))]
     cls = NODE_TYPES.get(type_name)
     entity_type = getattr(cls, "entity_type", "")
-    if entity_type not in ITEM_TYPES:  # what feeds do not write, no lock protects
-        message = f"a {type_name} cannot have locked fields"
-        return [MutationError(field="record", code="INVALID_ID", message=message)]
+    refused = locks.refusal(entity_type, field)
+    if refused is not None and entity_type not in ITEM_TYPES:
+        return [MutationError(field="record", code="INVALID_ID", message=refused)]
     table: Table = cls.table
     found = await info.context.reader.scalar(
         select(table.c.id).where(table.c.id == pk, table.c.deleted_at.is_(None))
@@ -80,8 +76,6 @@ async def target(info: Ctx, record: str, field: str) -> Target | list[MutationEr
     if found is None:
         message = f"no {type_name} has the id {record!r}"
         return [MutationError(field="record", code="NOT_FOUND", message=message)]
-    if field not in table.c or field in KEPT_BY_THE_HUB:
-        lockable = sorted(set(table.c.keys()) - KEPT_BY_THE_HUB)
-        message = f"{type_name} has no field {field!r} that feeds write: one of {lockable}"
-        return [MutationError(field="field", code="INVALID_FIELD", message=message)]
+    if refused is not None:
+        return [MutationError(field="field", code="INVALID_FIELD", message=refused)]
     return Target(entity_type, pk, field)

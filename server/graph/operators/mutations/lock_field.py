@@ -3,10 +3,8 @@
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from store.registry import LOCKED
+from sync import locks
 
 from ...access import OPERATOR_ONLY
 from ...context import Ctx
@@ -22,24 +20,13 @@ async def lock_field(info: Ctx, record: Record, field: FieldName) -> LockPayload
     found = await target(info, record, field)
     if isinstance(found, list):
         return LockPayload(lock=None, errors=found)
-    key = (
-        LOCKED.c.entity_type == found.entity_type,
-        LOCKED.c.entity_id == found.record_id,
-        LOCKED.c.field == found.field,
+    row = await locks.lock(
+        info.context.engine,
+        found.entity_type,
+        found.record_id,
+        found.field,
+        info.context.caller.name,
     )
-    values = {
-        "entity_type": found.entity_type,
-        "entity_id": found.record_id,
-        "field": field,
-        "locked_by": info.context.caller.name,
-    }
-    async with info.context.engine.begin() as connection:
-        try:
-            async with connection.begin_nested():
-                await connection.execute(LOCKED.insert().values(values))
-        except IntegrityError:
-            pass  # locked already: locking again changes nothing
-        row = (await connection.execute(select(LOCKED).where(*key))).one()
     return LockPayload(lock=LockedField.from_row(row), errors=[])
 
 

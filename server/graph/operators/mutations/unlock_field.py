@@ -1,9 +1,8 @@
 """`unlockField`: let feeds write a field again."""
 
 import strawberry
-from sqlalchemy import delete
 
-from store.registry import LOCKED
+from sync import locks
 
 from ...access import OPERATOR_ONLY
 from ...context import Ctx
@@ -16,19 +15,10 @@ async def unlock_field(info: Ctx, record: Record, field: FieldName) -> LockPaylo
     found = await target(info, record, field)
     if isinstance(found, list):
         return LockPayload(lock=None, errors=found)
-    async with info.context.engine.begin() as connection:
-        done = await connection.execute(
-            delete(LOCKED).where(
-                LOCKED.c.entity_type == found.entity_type,
-                LOCKED.c.entity_id == found.record_id,
-                LOCKED.c.field == found.field,
-            )
-        )
-    if done.rowcount == 0:
+    if not await locks.unlock(info.context.engine, found.entity_type, found.record_id, field):
         message = f"{field!r} of {record} is not locked"
-        return LockPayload(
-            lock=None, errors=[MutationError(field="field", code="NOT_LOCKED", message=message)]
-        )
+        error = MutationError(field="field", code="NOT_LOCKED", message=message)
+        return LockPayload(lock=None, errors=[error])
     return LockPayload(lock=None, errors=[])
 
 

@@ -1,0 +1,137 @@
+"""`changes`: the change log, for partners that mirror the hub (docs/api.md, "Changes").
+
+Every record created, updated or deleted is one change, in commit order (store/versions.py):
+a partner keeps the cursor of the last change it read and pages on from it, and sees every
+change once, also while a sync commits. A change names its record by global id and carries its
+commit's data version; `node` is the record as it is now (null once deleted).
+"""
+
+import base64
+import binascii
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import select, tuple_
+
+from store import enums
+from store.registry import CHANGE
+
+from . import ids
+from .connection import PageInfo
+from .context import Ctx
+from .entities import Node
+from .errors import InvalidCursor, PageSizeError
+from .nodes import NODE_TYPES, load_node
+
+EntityType = strawberry.enum(enums.EntityType, description="A kind of record.")
+ChangeAction = strawberry.enum(
+    enums.ChangeAction,
+    description="CREATED (also a deleted record that came back), UPDATED or DELETED.",
+)
+TYPE_NAMES = {cls.entity_type: name for name, cls in NODE_TYPES.items()}
+
+
+@strawberry.type(description="A record created, updated or deleted by one commit.")
+class Change:
+    change_id: strawberry.Private[int]
+    entity_id: strawberry.Private[int]
+    entity_type: EntityType = strawberry.field(description="The kind of record.")
+    action: ChangeAction = strawberry.field(description="What happened to it.")
+    version: int = strawberry.field(description="The data version its commit raised.")
+    changed_at: dt.datetime = strawberry.field(description="When it was written.")
+
+    @strawberry.field(description="Pass as `after` to read the changes after this one.")
+    def cursor(self) -> str:
+        return _cursor(self.version, self.change_id)
+
+    @strawberry.field(description="The record's global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(ids.encode(TYPE_NAMES[self.entity_type.value], self.entity_id))
+
+    @strawberry.field(description="The record as it is now; null once it is deleted.")
+    async def node(self, info: Ctx) -> Node | None:
+        cls = NODE_TYPES[TYPE_NAMES[self.entity_type.value]]
+        return await load_node(info, (cls, self.entity_id))
+
+
+@strawberry.type(description="A page of the change log, oldest change first.")
+class ChangeConnection:
+    nodes: list[Change] = strawberry.field(description="The changes of this page.")
+    page_info: PageInfo = strawberry.field(
+        description="`endCursor` is where to go on from, now or on a later visit; null when "
+        "the page is empty (keep the cursor you sent)."
+    )
+
+
+def _cursor(version: int, change_id: int) -> str:
+    return base64.urlsafe_b64encode(f"Change:{version}:{change_id}".encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[int, int]:
+    try:
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        kind, version, change_id = decoded.split(":")
+        if kind == "Change" and all(p.isdigit() and len(p) <= 18 for p in (version, change_id)):
+            return int(version), int(change_id)
+    except (binascii.Error, UnicodeError, ValueError):
+        pass
+    raise InvalidCursor(f"{cursor!r} is not a cursor of the change log", field="after")
+
+
+def _change(row: Any) -> Change:
+    return Change(
+        change_id=row.id,
+        entity_id=row.entity_id,
+        entity_type=enums.EntityType(row.entity_type),
+        action=enums.ChangeAction(row.action),
+        version=row.version,
+        changed_at=row.changed_at,
+    )
+
+
+@strawberry.type(description="Mirroring the hub: what changed, in commit order.")
+class ChangeQuery:
+    @strawberry.field(
+        description="Every record created, updated or deleted, oldest first, from `after` on."
+    )
+    async def changes(
+        self,
+        info: Ctx,
+        after: Annotated[
+            str | None, strawberry.argument(description="The cursor of the last change read.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size (max 100).")
+        ] = None,
+        types: Annotated[
+            list[EntityType] | None, strawberry.argument(description="Only these kinds.")
+        ] = None,
+    ) -> ChangeConnection:
+        settings = info.context.settings
+        size = settings.default_page_size if first is None else first
+        if not 0 <= size <= settings.max_page_size:
+            raise PageSizeError(
+                f"first must be between 0 and {settings.max_page_size}", field="first"
+            )
+        query = (
+            select(CHANGE)
+            .where(CHANGE.c.version.is_not(None))
+            .order_by(CHANGE.c.version, CHANGE.c.id)
+            .limit(size + 1)
+        )
+        if after is not None:
+            query = query.where(tuple_(CHANGE.c.version, CHANGE.c.id) > tuple_(*_after(after)))
+        if types is not None:
+            query = query.where(CHANGE.c.entity_type.in_([t.value for t in types]))
+        rows = await info.context.reader.rows(query)
+        shown = [_change(row) for row in rows[:size]]
+        return ChangeConnection(
+            nodes=shown,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                has_previous_page=after is not None,
+                start_cursor=shown[0].cursor() if shown else None,
+                end_cursor=shown[-1].cursor() if shown else None,
+            ),
+        )
