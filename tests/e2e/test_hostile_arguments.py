@@ -17,7 +17,7 @@ import pytest
 
 from .test_bad_input import assert_clear_errors, post
 
-ALL_MEMBERS = 34
+ALL_MEMBERS = 40
 MEMBER = "query($slug: String!) { member(slug: $slug) { slug } }"
 MEMBERS = "query($filter: MemberFilter) { members(filter: $filter) { totalCount } }"
 AFTER = "query($after: String) { members(first: 2, after: $after) { nodes { slug } } }"

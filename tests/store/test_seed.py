@@ -25,6 +25,30 @@ async def test_members_of_the_isa_after_2018_04_23(seeded):
     assert await _scalar(seeded.engine, new) == 5
 
 
+async def test_chinese_members_and_when_the_sources_say_they_joined(seeded):
+    joined = (
+        select(tables.Member.slug, tables.MembershipPeriod.start_date)
+        .join(tables.Member, tables.Member.id == tables.MembershipPeriod.member_id)
+        .where(tables.Member.country == "CN")
+    )
+    async with seeded.engine.connect() as connection:
+        found = dict((await connection.execute(joined)).all())
+    assert len(found) == 17  # the eleven founders and six that joined later
+    assert [slug for slug, start in found.items() if start == "2016-04-25"] == [
+        "foshan", "jiangmen", "zhuzhou", "zhaoqing", "jieyang", "yunfu", "jiaozuo", "nanning",
+        "taizhou", "guiyang", "liuzhou",
+    ]  # fmt: skip
+    later = {slug: start for slug, start in found.items() if start != "2016-04-25"}
+    assert later == {
+        "nanchang": "2016-08",  # a month, as the source gives it
+        "maanshan": "2016-08",
+        "baoan": "2016-08",
+        "maoming": "2017-04-24",
+        "deyang": "2017-04-24",
+        "nansha": "2017-04-24",
+    }
+
+
 async def test_every_record_has_a_source(seeded):
     for model, kind in [
         (tables.Alliance, "alliance"),

@@ -30,7 +30,7 @@ async def test_members_by_country_and_kind(client):
     chinese_districts = await _slugs(
         client, MEMBERS, {"country": {"eq": "cn"}, "kind": {"eq": "DISTRICT"}}
     )
-    assert chinese_districts == {"shunyi", "huanyan"}
+    assert chinese_districts == {"shunyi", "huanyan", "baoan", "nansha"}
 
 
 async def test_members_of_the_alliance_joined_on_a_day(client):
@@ -49,14 +49,17 @@ async def test_members_of_the_alliance_joined_on_a_day(client):
 
 
 async def test_partial_date_bounds_cover_their_whole_period(client):
-    # "2016-04-25" lies inside 2016 and inside April 2016, and before 2017.
+    # "2016-04-25" lies inside 2016 and inside April 2016, and before 2017; "2016-08" is a
+    # whole month of 2016, and not in April.
     in_2016 = await _slugs(client, MEMBERS, {"membership": {"startDate": {"eq": "2016"}}})
     in_april = await _slugs(client, MEMBERS, {"membership": {"startDate": {"eq": "2016-04"}}})
+    in_august = await _slugs(client, MEMBERS, {"membership": {"startDate": {"eq": "2016-08"}}})
     up_to_2016 = await _slugs(client, MEMBERS, {"membership": {"startDate": {"lte": "2016"}}})
     after_2016 = await _slugs(client, MEMBERS, {"membership": {"startDate": {"gt": "2016"}}})
-    assert "aachen" in in_2016 and in_2016 == in_april == up_to_2016
-    assert len(in_2016) == 12  # Aachen and the eleven Chinese founding members
-    assert after_2016 == NEW_MEMBERS
+    assert "aachen" in in_april and len(in_april) == 12  # Aachen and the eleven founders
+    assert in_august == {"nanchang", "maanshan", "baoan"}
+    assert in_2016 == up_to_2016 == in_april | in_august
+    assert after_2016 == NEW_MEMBERS | {"maoming", "deyang", "nansha"}
 
 
 async def test_search_covers_every_name_in_every_language(client):
@@ -181,7 +184,7 @@ async def _totals_for(client, filter_) -> dict[str, int]:
 )
 async def test_empty_and_or_not_follow_logic_in_every_list(client, filter_, matches):
     every = await _totals_for(client, None)
-    assert every["members"] == 34 and every["events"] == 4 and every["alliance.members"] == 28
+    assert every["members"] == 40 and every["events"] == 4 and every["alliance.members"] == 34
 
     found = await _totals_for(client, filter_)
 
