@@ -61,6 +61,16 @@ class Settings(StoreSettings):
         description="Origins whose pages may call /graphql from a browser, as a JSON list.",
     )
     log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="The least severe lines logged."
+    )
+    worker_port: int = Field(
+        default=8001,
+        ge=0,
+        le=65535,
+        description="Where `alliance worker` answers /healthz and /metrics (on ALLIANCE_HOST); "
+        "0 takes a free port.",
+    )
     scheduler: bool = Field(default=True, description="Run the feed scheduler in `serve`.")
     demo: bool = Field(default=False, description="Publish and sync the demo partner feeds.")
     feeds_file: Path = Field(

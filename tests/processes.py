@@ -46,7 +46,10 @@ def clean_env(**extra: str) -> dict[str, str]:
         if key != "DATABASE_URL"
         and not (key.startswith("ALLIANCE_") and key != "ALLIANCE_GRAPHIQL_DIR")
     }
-    env.update({"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200", **extra})
+    # Workers started side by side each take a free port for their probes.
+    env.update(
+        {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200", "ALLIANCE_WORKER_PORT": "0", **extra}
+    )
     return env
 
 

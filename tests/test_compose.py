@@ -91,3 +91,20 @@ def test_dockerfile_installs_the_project_and_graphiql_and_drops_root():
     assert "python -m server.web.graphiql_assets fetch" in runs
     (user,) = _dockerfile_instructions("USER")
     assert user.strip() not in {"root", "0"}
+
+
+def test_every_hub_process_takes_secrets_from_an_env_file_and_outlives_a_runs_grace(services):
+    for name in ("migrate", "api", "worker"):
+        service = services[name]
+        assert service["env_file"] == [{"path": ".env", "required": False}], name
+        assert service["stop_grace_period"] == "45s", name  # the scheduler's grace is 30 s
+    assert "PEPPER" not in " ".join(map(str, services["api"]["environment"]))
+
+
+def test_the_worker_is_probed_on_its_own_port(services):
+    worker = services["worker"]
+    check = " ".join(_words(worker["healthcheck"]["test"]))
+    assert "/healthz" in check and ":8001" in check and "urllib" in check
+    assert worker["environment"]["ALLIANCE_WORKER_PORT"] == "8001"
+    assert worker["environment"]["ALLIANCE_HOST"] == "0.0.0.0"
+

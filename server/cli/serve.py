@@ -43,7 +43,7 @@ def serve(
             sync_config.read_toml(settings.feeds_file)
         except SyncError as exc:
             fail(exc)
-    setup(settings.log_format)
+    setup(settings.log_format, settings.log_level)
     logging.getLogger("alliance").info(
         "serving on http://%s:%s/ (database %s)",
         settings.host,

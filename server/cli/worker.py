@@ -14,7 +14,7 @@ def worker() -> None:
     from server.web.scheduling import run_worker
 
     settings = load_settings()
-    setup(settings.log_format)
+    setup(settings.log_format, settings.log_level)
     try:
         asyncio.run(run_worker(settings))
     except SyncError as exc:

@@ -87,7 +87,7 @@ def signature(order: Sequence[SortKey]) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.datetime) else value
+    return as_utc(value).isoformat() if isinstance(value, dt.datetime) else value
 
 
 def encode_cursor(order: Sequence[SortKey], item: Any) -> str:

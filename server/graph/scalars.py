@@ -1,12 +1,16 @@
 """Custom scalars: partial dates and country codes, checked where they enter."""
 
+import dataclasses
+import datetime as dt
 import re
 from typing import NewType
 
 import strawberry
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 
 from store import partial_date
 from store.errors import InvalidPartialDate
+from store.tables import as_utc
 
 
 def _parse_partial_date(value: object) -> str:
@@ -29,6 +33,8 @@ _PARTIAL_DATE = strawberry.scalar(
     ),
     serialize=str,
     parse_value=_parse_partial_date,
+    # ISO 8601 dates of reduced precision (calendar dates, year-month, year).
+    specified_by_url="https://www.iso.org/iso-8601-date-and-time-format.html",
 )
 
 _ALPHA2 = re.compile(r"[A-Za-z]{2}")
@@ -45,7 +51,21 @@ _COUNTRY_CODE = strawberry.scalar(
     description="An ISO 3166-1 alpha-2 country code: `DE`, `CN`.",
     serialize=str,
     parse_value=_parse_country,
+    specified_by_url="https://www.iso.org/iso-3166-country-codes.html",
+)
+
+
+# Strawberry's own DateTime, saying which format it is so typed clients can map it.
+def _serialize_time(value: dt.datetime) -> str:
+    return as_utc(value).isoformat()  # SQLite hands back naive datetimes, in UTC
+
+
+_DATE_TIME = dataclasses.replace(
+    DateTimeDefinition,
+    serialize=_serialize_time,
+    description="A moment: an RFC 3339 date-time with its UTC offset, `2018-04-23T09:30:00+00:00`.",
+    specified_by_url="https://datatracker.ietf.org/doc/html/rfc3339",
 )
 
 # Handed to the schema's config, so the NewTypes above become these scalars.
-SCALARS = {PartialDate: _PARTIAL_DATE, CountryCode: _COUNTRY_CODE}
+SCALARS = {PartialDate: _PARTIAL_DATE, CountryCode: _COUNTRY_CODE, dt.datetime: _DATE_TIME}

@@ -25,7 +25,14 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-def setup(style: str = "auto", level: int = logging.INFO) -> None:
+# Libraries whose INFO lines say what the hub's own lines say better: APScheduler logs every job
+# it runs and adds ("Running job ...", most of a quiet worker's lines), httpx every request.
+QUIET = ("apscheduler", "httpx")
+
+
+def setup(style: str = "auto", level: str = "info") -> None:
+    """One handler for every logger, at `level`; the chatty libraries at WARNING unless `level`
+    is `debug`."""
     if style == "auto":
         style = "console" if sys.stderr.isatty() else "json"
     handler = logging.StreamHandler()
@@ -35,4 +42,6 @@ def setup(style: str = "auto", level: int = logging.INFO) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(level.upper())
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "debug" else logging.WARNING)

@@ -20,7 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.config import Settings
 from store.db import create_engine
 from sync import config
+from sync.errors import ConfigError
 from sync.scheduler import Scheduler
+
+from . import probes
 
 log = logging.getLogger("alliance.scheduling")
 THREAD = "alliance-sync"
@@ -63,12 +66,23 @@ async def _schedule_until(
 
 
 async def run_worker(settings: Settings) -> None:
-    """Schedule feeds until SIGTERM or SIGINT."""
+    """Schedule feeds until SIGTERM or SIGINT, answering probes on the worker's port."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await _schedule_until(settings, stop, lambda: log.info("worker running; stop with SIGTERM"))
+    try:
+        listening = await probes.serve(settings.host, settings.worker_port)
+    except OSError as exc:
+        where = f"{settings.host}:{settings.worker_port}"
+        raise ConfigError(
+            f"cannot listen on {where} for /healthz and /metrics ({exc.strerror}): "
+            "set ALLIANCE_WORKER_PORT to a free port"
+        ) from None
+    try:
+        await _schedule_until(settings, stop, lambda: log.info("worker running; stop with SIGTERM"))
+    finally:
+        listening.close()
 
 
 @contextlib.asynccontextmanager

@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store import names as name_rules
+from store.tables import as_utc
 
 from .. import ids
 from ..pagination import SortKey, signature
@@ -270,8 +271,9 @@ class Sqlite(Json):
 
 
 def _sqlite_time(stored: str | None) -> str | None:
-    # What SQLAlchemy reads back from SQLite (a naive datetime), printed as Strawberry does.
-    return None if stored is None else dt.datetime.fromisoformat(stored).isoformat()
+    # What SQLAlchemy reads back from SQLite (a naive datetime, in UTC), printed as the
+    # DateTime scalar prints it (`server.graph.scalars`).
+    return None if stored is None else as_utc(dt.datetime.fromisoformat(stored)).isoformat()
 
 
 def _sqlite_global_id(type_name: str, pk: int | None) -> str | None:
