@@ -108,7 +108,7 @@ async def test_add_list_pause_resume_remove(database, server, tmp_path):
     )
     assert code == 0 and "feed good added" in said, said
     code, said = await run("feeds", "list")
-    assert code == 0 and "good" in said and "15m" in said and "yes" in said, said
+    assert code == 0 and "good" in said and "15m" in said and "enabled" in said, said
     assert (await run("feeds", "pause", "good"))[0] == 0
     assert "paused" in (await run("feeds", "list"))[1]
     assert (await run("feeds", "resume", "good"))[0] == 0
@@ -321,7 +321,7 @@ async def test_issues_say_why_items_were_quarantined_and_a_locked_field_holds(
     assert code == 0 and "member bad" in said and "village" in said, said
     code, said = await alliance("issues", "--json", database=database, cwd=tmp_path)
     [issue] = json.loads(said)
-    assert (issue["feed"], issue["item_id"], issue["stage"]) == ("counted", "bad", "schema")
+    assert (issue["feed"], issue["item_id"], issue["stage"]) == ("counted", "bad", "validate")
 
     code, said = await alliance(
         "feeds", "lock", "member/stadt-0", "population", database=database, cwd=tmp_path

@@ -44,7 +44,8 @@ class SyncIssue:
     item_id: str | None = strawberry.field(description="The item's id in its feed, if any.")
     position: str | None = strawberry.field(description="Where in the feed: `items[41]`.")
     stage: str = strawberry.field(
-        description="What refused it: `parse`, `schema`, `reference`, `apply`."
+        description="What refused it: `parse` (not an item), `validate` (its fields), "
+        "`resolve` (a reference that found nothing)."
     )
     message: str = strawberry.field(description="The reason, naming each problem by its path.")
     snippet: str | None = strawberry.field(description="The item's first characters.")
