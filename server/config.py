@@ -3,12 +3,27 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+import limits
+from pydantic import Field, SecretStr, field_validator
 
 from store.config import StoreSettings
 
 
 class Settings(StoreSettings):
+    @field_validator("rate_limit", "anonymous_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if value:
+            limits.parse(value)  # a ValueError names what it cannot read
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("memory:// or redis://host:port/db")
+        return value
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     default_alliance: str = Field(
@@ -55,6 +70,18 @@ class Settings(StoreSettings):
     )
     anonymous_reads: bool = Field(
         default=True, description="Whether a request without a key may read, as a `reader`."
+    )
+    rate_limit: str = Field(
+        default="",
+        description="Requests each API key may send, such as `600/minute`; empty: no limit.",
+    )
+    anonymous_rate_limit: str = Field(
+        default="",
+        description="Requests each client address may send without a key; empty: no limit.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the windows are counted: `memory://` (per process) or `redis://...`.",
     )
     cors_origins: list[str] = Field(
         default=[],

@@ -107,4 +107,3 @@ def test_the_worker_is_probed_on_its_own_port(services):
     assert "/healthz" in check and ":8001" in check and "urllib" in check
     assert worker["environment"]["ALLIANCE_WORKER_PORT"] == "8001"
     assert worker["environment"]["ALLIANCE_HOST"] == "0.0.0.0"
-

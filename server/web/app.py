@@ -18,7 +18,7 @@ from server.graph.compiled import Compiler
 from server.graph.schema import build_schema
 from store.db import count_statements, create_engine
 
-from . import answers, data_version, demo, graphiql, health, http, metrics, origins
+from . import answers, data_version, demo, graphiql, health, http, metrics, origins, rates
 from .scheduling import in_thread
 
 
@@ -74,4 +74,5 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.schema = build_schema(settings)
     app.state.answers = answers.Answers(settings, str(app.state.schema))
+    app.state.rates = rates.Rates(settings)
     return app

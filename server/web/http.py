@@ -180,6 +180,15 @@ async def graphql(request: Request) -> Response:
         if origins.refused(request.headers.get("origin"), request.headers.get("host"), allowed):
             raise BadRequest("this origin may not call the API", 403, code="ORIGIN_NOT_ALLOWED")
         caller = await _caller(request)
+        client = request.client.host if request.client else None
+        wait = await request.app.state.rates.wait(caller, client)
+        if wait is not None:
+            raise BadRequest(
+                f"over this caller's rate; try again in {wait} s",
+                429,
+                {"retry-after": str(wait)},
+                "RATE_LIMITED",
+            )
         params = await _params(request)
         operation = params.get("operationName")
         answered = await _answer(request, params, media_type, caller)
