@@ -83,6 +83,10 @@ class Settings(StoreSettings):
         default="memory://",
         description="Where the windows are counted: `memory://` (per process) or `redis://...`.",
     )
+    persisted_queries: Literal["automatic", "allowlist", "off"] = Field(
+        default="automatic",
+        description="Queries sent by their sha256: learned from clients, only registered, or not.",
+    )
     cors_origins: list[str] = Field(
         default=[],
         description="Origins whose pages may call /graphql from a browser, as a JSON list.",

@@ -6,7 +6,7 @@ aliasing `tables.Member.__table__` again, so a table, a type or a format is adde
 
 from sqlalchemy import Table
 
-from . import feeds, keys, tables
+from . import feeds, keys, persisted, tables
 
 # The records of the graph (docs/domain.md).
 ALLIANCE: Table = tables.Alliance.__table__
@@ -47,6 +47,8 @@ LOCKED: Table = feeds.LockedField.__table__
 
 # Who may call the API (docs/api.md, "Keys and roles").
 KEY: Table = keys.KEY
+# The operations an allowlisted hub runs (docs/api.md, "Persisted queries").
+PERSISTED: Table = persisted.PERSISTED
 
 # What a feed item can be, and the table its record lives in.
 RECORD_TABLES: dict[str, Table] = {

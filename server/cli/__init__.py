@@ -6,12 +6,13 @@ them (commands, then groups).
 
 import typer
 
-from . import db, feeds, keys, schema, serve, sync, worker
+from . import db, feeds, keys, queries, schema, serve, sync, worker
 
 app = typer.Typer(help="Alliance Hub: the linked graph of an alliance of cities, over GraphQL.")
 app.add_typer(db.app, name="db")
 app.add_typer(feeds.app, name="feeds")
 app.add_typer(keys.app, name="keys")
+app.add_typer(queries.app, name="queries")
 app.command()(serve.serve)
 app.command()(schema.schema)
 app.command()(sync.sync)

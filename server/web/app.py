@@ -18,7 +18,18 @@ from server.graph.compiled import Compiler
 from server.graph.schema import build_schema
 from store.db import count_statements, create_engine
 
-from . import answers, data_version, demo, graphiql, health, http, metrics, origins, rates
+from . import (
+    answers,
+    data_version,
+    demo,
+    graphiql,
+    health,
+    http,
+    metrics,
+    origins,
+    persisted,
+    rates,
+)
 from .scheduling import in_thread
 
 
@@ -46,6 +57,7 @@ def create_app(settings: Settings) -> Starlette:
         count_statements(engine, metrics.SQL_STATEMENTS.inc)
         app.state.engine = engine
         app.state.compiler = Compiler(app.state.schema, engine, settings)
+        app.state.persisted = persisted.PersistedQueries(settings, engine)
         app.state.data_version = data_version.watch(settings.database_url)
         try:
             async with contextlib.AsyncExitStack() as stack:

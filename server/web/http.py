@@ -31,27 +31,12 @@ from store.keys import Caller
 
 from . import answers, auth, metrics, origins
 from .answers import Answer
+from .refusals import BadRequest
 
 log = logging.getLogger("alliance.http")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-
-
-class BadRequest(Exception):
-    """The HTTP request itself is not a GraphQL request."""
-
-    def __init__(
-        self,
-        message: str,
-        status: int = 400,
-        headers: dict[str, str] | None = None,
-        code: str = "BAD_REQUEST",
-    ):
-        super().__init__(message)
-        self.status = status
-        self.headers = headers or {}
-        self.code = code
 
 
 def _too_large(limit: int) -> BadRequest:
@@ -103,13 +88,14 @@ async def _params(request: Request) -> dict[str, Any]:
             raise BadRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(params, dict):
         raise BadRequest("the body must be a JSON object with `query`")
-    if not isinstance(params.get("query"), str) or not params["query"].strip():
-        raise BadRequest("`query` must be a non-empty string")
     for name in ("variables", "extensions"):  # a 0 or false is no more an object than a list
         if params.get(name) is not None and not isinstance(params[name], dict):
             raise BadRequest(f"`{name}` must be a JSON object")
     if params.get("operationName") is not None and not isinstance(params["operationName"], str):
         raise BadRequest("`operationName` must be a string")
+    await request.app.state.persisted.resolve(params)  # a query sent by its hash
+    if not isinstance(params.get("query"), str) or not params["query"].strip():
+        raise BadRequest("`query` must be a non-empty string")
     return params
 
 
