@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from store import names
+from store import names, versions
 from store.registry import (
     ALLIANCE,
     EVENT,
@@ -49,7 +49,8 @@ async def _insert(connection: AsyncConnection, table: Table, rows: list[dict]) -
 async def fill(
     engine: AsyncEngine, members: int, organisations: int = 5, prefix: str = "syn"
 ) -> Synthetic:
-    """Add an alliance `<prefix>` with `members` members and their graph, in one transaction."""
+    """Add an alliance `<prefix>` with `members` members and their graph, in one transaction
+    that raises the data version, as every writer of the graph does."""
     async with engine.begin() as conn:
         [alliance_id] = await _insert(conn, ALLIANCE, [_named(prefix, f"{prefix} alliance")])
         member_ids = await _insert(
@@ -160,4 +161,6 @@ async def fill(
                 for m in pair
             ],
         )
+        # As every commit that changes the graph does: its change rows get their version.
+        await versions.bump(conn)
     return Synthetic(alliance_id, member_ids, organisation_ids, person_ids)

@@ -6,16 +6,12 @@ change once, also while a sync commits. A change names its record by global id a
 commit's data version; `node` is the record as it is now (null once deleted).
 """
 
-import base64
-import binascii
 import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select, tuple_
 
-from store import enums
-from store.registry import CHANGE
+from store import changes, enums
 
 from . import ids
 from .connection import PageInfo
@@ -43,7 +39,7 @@ class Change:
 
     @strawberry.field(description="Pass as `after` to read the changes after this one.")
     def cursor(self) -> str:
-        return _cursor(self.version, self.change_id)
+        return changes.cursor(self.version, self.change_id)
 
     @strawberry.field(description="The record's global id.")
     def id(self) -> strawberry.ID:
@@ -62,21 +58,6 @@ class ChangeConnection:
         description="`endCursor` is where to go on from, now or on a later visit; null when "
         "the page is empty (keep the cursor you sent)."
     )
-
-
-def _cursor(version: int, change_id: int) -> str:
-    return base64.urlsafe_b64encode(f"Change:{version}:{change_id}".encode()).decode().rstrip("=")
-
-
-def _after(cursor: str) -> tuple[int, int]:
-    try:
-        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        kind, version, change_id = decoded.split(":")
-        if kind == "Change" and all(p.isdigit() and len(p) <= 18 for p in (version, change_id)):
-            return int(version), int(change_id)
-    except (binascii.Error, UnicodeError, ValueError):
-        pass
-    raise InvalidCursor(f"{cursor!r} is not a cursor of the change log", field="after")
 
 
 def _change(row: Any) -> Change:
@@ -114,16 +95,13 @@ class ChangeQuery:
             raise PageSizeError(
                 f"first must be between 0 and {settings.max_page_size}", field="first"
             )
-        query = (
-            select(CHANGE)
-            .where(CHANGE.c.version.is_not(None))
-            .order_by(CHANGE.c.version, CHANGE.c.id)
-            .limit(size + 1)
-        )
+        after_position = None
         if after is not None:
-            query = query.where(tuple_(CHANGE.c.version, CHANGE.c.id) > tuple_(*_after(after)))
-        if types is not None:
-            query = query.where(CHANGE.c.entity_type.in_([t.value for t in types]))
+            after_position = changes.position(after)
+            if after_position is None:
+                raise InvalidCursor(f"{after!r} is not a cursor of the change log", field="after")
+        wanted = None if types is None else [t.value for t in types]
+        query = changes.page(after_position, size + 1, wanted)
         rows = await info.context.reader.rows(query)
         shown = [_change(row) for row in rows[:size]]
         return ChangeConnection(
