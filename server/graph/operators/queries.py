@@ -14,9 +14,9 @@ from store.registry import FEED, ISSUE, LOCKED, RUN
 from ..access import OPERATOR_ONLY
 from ..connection import PageInfo
 from ..context import Ctx
-from ..errors import InvalidCursor, NotFound, PageSizeError
+from ..errors import InvalidCursor, NotFound
 from .locks import LockedField
-from .types import RUNS, Feed, RunStatus, SyncIssue, SyncRun
+from .types import RUNS, Feed, RunStatus, SyncIssue, SyncRun, page_size
 
 FeedSlug = Annotated[str, strawberry.argument(description="The feed's slug.")]
 First = Annotated[int, strawberry.argument(description="Page size (max 100).")]
@@ -50,13 +50,6 @@ def _after(kind: str, cursor: str | None) -> int | None:
     except (binascii.Error, UnicodeError, ValueError):
         pass
     raise InvalidCursor(f"{cursor!r} is not a cursor of this list", field="after")
-
-
-def _page_size(info: Ctx, first: int) -> int:
-    most = info.context.settings.max_page_size
-    if not 0 <= first <= most:
-        raise PageSizeError(f"first must be between 0 and {most}", field="first")
-    return first
 
 
 def _page_info(kind: str, rows: list, first: int, after: str | None) -> PageInfo:
@@ -116,7 +109,7 @@ class OperatorQuery:
         first: First = 20,
         after: After = None,
     ) -> SyncRunConnection:
-        size, since = _page_size(info, first), _after("SyncRun", after)
+        size, since = page_size(info, first), _after("SyncRun", after)
         query = RUNS.order_by(RUN.c.id.desc()).limit(size + 1)
         if feed is not None:
             query = query.where(RUN.c.feed_id == await feed_id(info, feed))
@@ -143,7 +136,7 @@ class OperatorQuery:
         first: First = 100,
         after: After = None,
     ) -> SyncIssueConnection:
-        size, since = _page_size(info, first), _after("SyncIssue", after)
+        size, since = page_size(info, first), _after("SyncIssue", after)
         query = select(ISSUE).order_by(ISSUE.c.id).limit(size + 1)
         if run is not None:
             query = query.where(ISSUE.c.run_id == run)

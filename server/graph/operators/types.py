@@ -88,6 +88,14 @@ class SyncRun:
         return [SyncIssue.from_row(row) for row in rows]
 
 
+def page_size(info: Ctx, first: int) -> int:
+    """`first`, within 0 and the hub's largest page, or PAGE_SIZE."""
+    most = info.context.settings.max_page_size
+    if not 0 <= first <= most:
+        raise PageSizeError(f"first must be between 0 and {most}", field="first")
+    return first
+
+
 # A run's columns, with its feed's slug as `feed`.
 RUNS = select(RUN, FEED.c.slug.label("feed")).join(FEED, FEED.c.id == RUN.c.feed_id)
 
@@ -148,12 +156,9 @@ class Feed:
         info: Ctx,
         first: Annotated[int, strawberry.argument(description="How many (max 100).")] = 10,
     ) -> list[SyncRun]:
-        if not 0 <= first <= info.context.settings.max_page_size:
-            raise PageSizeError(
-                f"first must be between 0 and {info.context.settings.max_page_size}",
-                field="first",
-            )
         rows = await info.context.reader.rows(
-            RUNS.where(RUN.c.feed_id == self.id).order_by(RUN.c.id.desc()).limit(first)
+            RUNS.where(RUN.c.feed_id == self.id)
+            .order_by(RUN.c.id.desc())
+            .limit(page_size(info, first))
         )
         return [SyncRun.from_row(row) for row in rows]
