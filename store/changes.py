@@ -46,3 +46,11 @@ def page(after: Position | None, limit: int, types: Sequence[str] | None = None)
         query = query.where(CHANGE.c.entity_type.in_(list(types)))
     return query
 
+
+# Where the log stands: its newest committed change.
+LATEST = (
+    select(CHANGE.c.version, CHANGE.c.id)
+    .where(CHANGE.c.version.is_not(None))
+    .order_by(CHANGE.c.version.desc(), CHANGE.c.id.desc())
+    .limit(1)
+)

@@ -70,7 +70,11 @@ _UNNESTED: dict[tuple[str, tuple[str, ...]], _Unnested] = {}
 
 async def insert_rows(connection: AsyncConnection, table, rows: list[dict]) -> None:
     """`rows` (each with the same keys) into `table`, as one statement. A column the rows
-    leave out gets its default made in Python (`created_at`), as the ORM's insert would."""
+    leave out gets its default made in Python (`created_at`), as the ORM's insert would. No
+    rows, no statement: an empty list would insert one row of defaults on SQLite, and fail
+    on PostgreSQL (an item saying `memberships: []` has no periods to insert)."""
+    if not rows:
+        return
     if connection.dialect.name != "postgresql":
         await connection.execute(insert(table), rows)
         return

@@ -747,3 +747,19 @@ async def test_every_batch_moves_the_data_version_and_a_dry_run_or_a_304_does_no
     assert after_dry_run == start
     assert after_run >= start + 3
     assert await data_version(database) == after_run
+
+
+async def test_an_item_that_lists_no_periods_or_parties_applies_on_its_first_and_next_runs(
+    database, server, client
+):
+    # an empty list says "none": nothing to insert, and on SQLite no row of defaults either
+    empty = [member("c0", "Stadt Null", memberships=[])]
+    server.route("/feed", respond(200, document(*empty)))
+    await add_feed(database, server)
+    first = await runs.run(database.engine, "cities", client)
+    server.route("/feed", respond(200, document(member("c0", "Stadt Eins", memberships=[]))))
+    second = await runs.run(database.engine, "cities", client)
+
+    assert (first.status, first.counts.created) == ("succeeded", 1), first.error
+    assert (second.status, second.counts.updated) == ("succeeded", 1), second.error
+    assert await scalar(database, select(func.count()).select_from(tables.MembershipPeriod)) == 0
