@@ -195,17 +195,20 @@ async def since(connection: AsyncConnection, position: changes.Position) -> Page
     """The records changed after `position`, each once, as they are now or as tombstones."""
     rows = (await connection.execute(changes.page(position, PAGE + 1))).all()
     shown = rows[:PAGE]
+    periods, _ = CHILD_TABLES["member"]
+    period_ids = [row.entity_id for row in shown if row.entity_type == "membership_period"]
+    member_of = {}
+    if period_ids:
+        found = await connection.execute(
+            select(periods.c.id, periods.c.member_id).where(periods.c.id.in_(period_ids))
+        )
+        member_of = dict(found.all())
     wanted: dict[tuple[str, int], dt.datetime] = {}
     for row in shown:  # a period's change is its member's
         key = (row.entity_type, row.entity_id)
         if row.entity_type == "membership_period":
-            member = await connection.scalar(
-                select(CHILD_TABLES["member"][0].c.member_id).where(
-                    CHILD_TABLES["member"][0].c.id == row.entity_id
-                )
-            )
-            key = ("member", member)
-        wanted.pop(key, None)
+            key = ("member", member_of[row.entity_id])
+        wanted.pop(key, None)  # once, where it last changed
         wanted[key] = row.changed_at
     by_type: dict[str, list[int]] = defaultdict(list)
     for entity_type, pk in wanted:

@@ -40,6 +40,9 @@ async def feed(request: Request) -> Response:
         position = changes.position(query["since"])
         if position is None:
             return _refused(400, "INVALID_CURSOR", "`since` is not a cursor of this hub")
+    as_of = query.get("as_of") or None
+    if as_of is not None and changes.position(as_of) is None:
+        return _refused(400, "INVALID_CURSOR", "`as_of` is not a cursor of this hub")
     if "after" in query:
         after = publish.parse_after(query["after"])
         if after is None:
@@ -59,7 +62,7 @@ async def feed(request: Request) -> Response:
             if position is not None:
                 page = await publish.since(connection, position)
             else:
-                page = await publish.snapshot(connection, query.get("as_of") or None, after)
+                page = await publish.snapshot(connection, as_of, after)
     next_url = None
     if page.next is not None:
         next_url = str(request.url.replace(query=urlencode(page.next)))

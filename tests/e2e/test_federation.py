@@ -105,5 +105,8 @@ async def test_a_second_hub_mirrors_the_first_through_creates_updates_and_delete
     assert again.status_code == 304
     since = httpx.get(url, params={"since": feed["cursor"]}).json()
     assert since["items"] == [] and since["complete"] is False
-    assert httpx.get(url, params={"since": "nonsense"}).status_code == 400
+    for hostile in ({"since": "nonsense"}, {"as_of": "<script>"}, {"after": "member-x"}):
+        refused = httpx.get(url, params=hostile)
+        assert refused.status_code == 400, hostile
+        assert refused.json()["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
     assert json.dumps(feed).count('"contact_details"') == 0
