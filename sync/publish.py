@@ -171,7 +171,10 @@ async def _position(connection: AsyncConnection) -> str | None:
 
 
 async def snapshot(
-    connection: AsyncConnection, as_of: str | None, after: tuple[str, int] | None
+    connection: AsyncConnection,
+    as_of: str | None,
+    after: tuple[str, int] | None,
+    size: int = PAGE,
 ) -> Page:
     """One page of every live record, from `after` (a type and an id) on."""
     cursor = as_of if as_of is not None else await _position(connection)
@@ -182,19 +185,19 @@ async def snapshot(
         query = select(table.c.id).where(table.c.deleted_at.is_(None)).order_by(table.c.id)
         if after and entity_type == after[0]:
             query = query.where(table.c.id > after[1])
-        ids = list((await connection.execute(query.limit(PAGE - len(found)))).scalars())
+        ids = list((await connection.execute(query.limit(size - len(found)))).scalars())
         found += await items(connection, entity_type, ids)
-        if len(found) >= PAGE:
+        if len(found) >= size:
             last_type, last_id = found[-1]["type"], ids[-1]
             more = {"as_of": cursor or "", "after": f"{last_type}-{last_id}"}
             return Page(found, cursor, True, more)
     return Page(found, cursor, True)
 
 
-async def since(connection: AsyncConnection, position: changes.Position) -> Page:
+async def since(connection: AsyncConnection, position: changes.Position, size: int = PAGE) -> Page:
     """The records changed after `position`, each once, as they are now or as tombstones."""
-    rows = (await connection.execute(changes.page(position, PAGE + 1))).all()
-    shown = rows[:PAGE]
+    rows = (await connection.execute(changes.page(position, size + 1))).all()
+    shown = rows[:size]
     periods, _ = CHILD_TABLES["member"]
     period_ids = [row.entity_id for row in shown if row.entity_type == "membership_period"]
     member_of = {}
@@ -232,7 +235,7 @@ async def since(connection: AsyncConnection, position: changes.Position) -> Page
             if item_id(entity_type, pk) not in present
         ]
     cursor = changes.cursor(shown[-1].version, shown[-1].id) if shown else None
-    more = {"since": cursor} if len(rows) > PAGE and cursor else None
+    more = {"since": cursor} if len(rows) > size and cursor else None
     return Page(found, cursor or changes.cursor(*position), False, more)
 
 
