@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store import seed
-from store.registry import RECORD_TABLES
+from store.registry import FEED, IDENTIFIER, RECORD_TABLES, SOURCE
 from tests import factories
 from tests.sync.feedserver import FeedServer, respond
 
@@ -45,7 +45,25 @@ async def graph(database) -> dict:
             )
         )
         found["members"] = {slug: (names, population) for slug, names, population in rows}
+        keys = await connection.execute(
+            select(member.c.slug, IDENTIFIER.c.scheme, IDENTIFIER.c.value)
+            .join(IDENTIFIER, IDENTIFIER.c.entity_id == member.c.id)
+            .where(IDENTIFIER.c.entity_type == "member", ~IDENTIFIER.c.scheme.startswith("feed:"))
+        )
+        found["identifiers"] = sorted(map(tuple, keys))
     return found
+
+
+async def sources_of(database, slug: str) -> list[tuple]:
+    member = RECORD_TABLES["member"]
+    async with database.engine.connect() as connection:
+        rows = await connection.execute(
+            select(SOURCE.c.feed, FEED.c.publisher)
+            .join(member, member.c.id == SOURCE.c.entity_id)
+            .join(FEED, FEED.c.slug == SOURCE.c.feed)
+            .where(SOURCE.c.entity_type == "member", member.c.slug == slug)
+        )
+        return [(feed, publisher["name"]) for feed, publisher in rows]
 
 
 @pytest.fixture
@@ -73,6 +91,7 @@ async def test_a_second_hub_mirrors_the_first_through_creates_updates_and_delete
 
     # a partner feed of the first hub adds ten cities
     cities = factories.cities("partner", 10)
+    cities[3]["data"]["identifiers"] = [{"scheme": "wikidata", "value": "Q64"}]
     async with FeedServer() as server:
         server.route("/feed", respond(200, factories.document(*cities)))
         await alliance("feeds", "add", "partner", server.url("/feed"), "--allow-private",
@@ -97,6 +116,8 @@ async def test_a_second_hub_mirrors_the_first_through_creates_updates_and_delete
     assert original["members"]["partner-stadt-0"][0][0]["value"] == "Partnerstadt Null"
     assert original["members"]["partner-stadt-1"][1] == 12_345
     assert "partner-stadt-9" not in mirrored["members"]
+    assert ("partner-stadt-3", "wikidata", "Q64") in mirrored["identifiers"]
+    assert await sources_of(second, "kaiserslautern") == [("hub-a", "Alliance Hub")]
     assert "succeeded" in said  # the second run read only what changed, with a tombstone
 
     feed = httpx.get(url).json()
