@@ -59,7 +59,7 @@ async def day(databases, tmp_path, start_hub):
     await database.engine.dispose()
     env = clean_env(DATABASE_URL=database.url, ALLIANCE_KEY_PEPPER=PEPPER)
     tokens = {}
-    for role in ("operator", "partner"):
+    for role in ("operator", "partner", "reader"):
         made = run_cli("keys", "create", f"{role}-1", "--role", role, env=env, cwd=tmp_path)
         assert made.returncode == 0, made.stderr
         tokens[role] = made.stdout.strip().splitlines()[-1]
@@ -67,7 +67,11 @@ async def day(databases, tmp_path, start_hub):
         server.route("/feed", respond(200, feed_document(100_000, 49.44)))
         hub = await start_hub([], env, tmp_path)
         async with httpx.AsyncClient(base_url=hub.base_url, timeout=60.0) as client:
-            yield server, Operator(client, tokens["operator"]), Operator(client, tokens["partner"])
+            yield (
+                server,
+                Operator(client, tokens["operator"]),
+                [Operator(client, tokens[role]) for role in ("partner", "reader")],
+            )
 
 
 CREATE = """
@@ -188,13 +192,14 @@ async def test_mutations_refuse_what_they_cannot_do_with_typed_errors(day):
 
 
 async def test_only_operator_keys_reach_the_operator_api(day):
-    server, operator, partner = day
+    """Partner and reader keys, and no key, are refused its queries and mutations alike."""
+    server, operator, others = day
     for query in (
         "{ feeds { slug } }",
         "{ syncRuns { nodes { id } } }",
         'mutation { pauseFeed(slug: "x") { errors { code } } }',
     ):
-        for who in (partner, None):
+        for who in (*others, None):
             headers = {"authorization": f"Bearer {who.token}"} if who else {}
             response = await operator.client.post(
                 "/graphql", json={"query": query}, headers=headers
