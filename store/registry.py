@@ -26,17 +26,6 @@ SOURCE: Table = tables.Source.__table__
 DATA_VERSION: Table = tables.DataVersion.__table__
 # Every record created, updated or deleted, in commit order (store/versions.py).
 CHANGE: Table = tables.Change.__table__
-# The tables whose rows the change log follows: every record a global id can name.
-LOGGED_TABLES: tuple[str, ...] = (
-    "alliance",
-    "member",
-    "membership_period",
-    "organisation",
-    "person",
-    "post",
-    "partnership",
-    "event",
-)
 
 # The sync's own tables (docs/feeds.md).
 FEED: Table = feeds.Feed.__table__

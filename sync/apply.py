@@ -72,6 +72,17 @@ class Counts:
     quarantined: int = 0  # this run's items set aside, each with a `sync_issue` row saying why
     waiting: int = 0  # of those, the ones still waiting for a reference (see `waiting()`)
 
+    def columns(self) -> dict[str, int]:
+        """As a run's record (`sync_run`) and the API's runs name them."""
+        return {
+            "items_seen": self.seen,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "quarantined": self.quarantined,
+        }
+
     @property
     def invalid(self) -> int:
         """Items the feed got wrong (unreadable or invalid): the ones that can fail a run."""

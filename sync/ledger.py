@@ -154,16 +154,7 @@ async def record(
     await connection.execute(
         update(RUN)
         .where(RUN.c.id == run_id)
-        .values(
-            heartbeat_at=utcnow(),
-            items_seen=counts.seen,
-            created=counts.created,
-            updated=counts.updated,
-            unchanged=counts.unchanged,
-            deleted=counts.deleted,
-            quarantined=counts.quarantined,
-            **fields,
-        )
+        .values(heartbeat_at=utcnow(), **counts.columns(), **fields)
     )
     if issues:
         await connection.execute(insert(ISSUE), [issue_row(run_id, feed_id, i) for i in issues])

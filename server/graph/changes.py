@@ -17,8 +17,9 @@ from . import ids
 from .connection import PageInfo
 from .context import Ctx
 from .entities import Node
-from .errors import InvalidCursor, PageSizeError
+from .errors import InvalidCursor
 from .nodes import NODE_TYPES, load_node
+from .pagination import page_size
 
 EntityType = strawberry.enum(enums.EntityType, description="A kind of record.")
 ChangeAction = strawberry.enum(
@@ -90,11 +91,7 @@ class ChangeQuery:
         ] = None,
     ) -> ChangeConnection:
         settings = info.context.settings
-        size = settings.default_page_size if first is None else first
-        if not 0 <= size <= settings.max_page_size:
-            raise PageSizeError(
-                f"first must be between 0 and {settings.max_page_size}", field="first"
-            )
+        size = page_size(first, settings.default_page_size, settings.max_page_size)
         after_position = None
         if after is not None:
             after_position = changes.position(after)

@@ -161,15 +161,22 @@ class Window:
     before: bool
 
 
+def page_size(size: int | None, default: int, maximum: int, name: str = "first") -> int:
+    """A page size given as `name`, or `default`; PAGE_SIZE outside 0..`maximum`."""
+    if size is None:
+        return default
+    if not 0 <= size <= maximum:
+        raise PageSizeError(f"`{name}` must be between 0 and {maximum}, got {size}", field=name)
+    return size
+
+
 def window(
     table: FromClause, order: Sequence[SortKey], args: PageArgs, default: int, maximum: int
 ) -> Window:
     if args.first is not None and args.last is not None:
         raise PageSizeError("give `first` or `last`, not both", field="first")
     for name in ("first", "last"):
-        size = getattr(args, name)
-        if size is not None and not 0 <= size <= maximum:
-            raise PageSizeError(f"`{name}` must be between 0 and {maximum}, got {size}", field=name)
+        page_size(getattr(args, name), default, maximum, name)
     conditions = []
     for name, forward in (("after", True), ("before", False)):
         cursor = getattr(args, name)

@@ -184,6 +184,18 @@ async def test_mutations_refuse_what_they_cannot_do_with_typed_errors(day):
         'mutation { unlockField(record: "TWVtYmVyOjE", field: "id") { errors { field code } } }'
     )
     assert unlocked["unlockField"]["errors"][0]["code"] in ("NOT_FOUND", "INVALID_FIELD")
+    for query, wanted in (
+        ('{ syncRuns(after: "bm90IGEgY3Vyc29y") { nodes { id } } }', "INVALID_CURSOR"),
+        ('{ syncIssues(after: "U3luY1J1bjox") { nodes { id } } }', "INVALID_CURSOR"),  # a run's
+        ("{ syncRuns(first: 101) { nodes { id } } }", "PAGE_SIZE"),
+        ('{ feed(slug: "nope") { slug } }', "NOT_FOUND"),
+    ):
+        refused = await operator.client.post(
+            "/graphql",
+            json={"query": query},
+            headers={"authorization": f"Bearer {operator.token}"},
+        )
+        assert refused.json()["errors"][0]["extensions"]["code"] == wanted, query
     deleted = await operator.ask(
         'mutation { deleteFeed(slug: "partner") { slug errors { code } } }'
     )

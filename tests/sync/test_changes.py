@@ -152,3 +152,16 @@ async def test_a_partner_paging_during_a_sync_sees_every_change_exactly_once(
             select(func.count()).select_from(CHANGE).where(CHANGE.c.version.is_(None))
         )
     assert unversioned == 0
+
+
+async def test_a_cursor_the_hub_did_not_make_or_a_page_too_large_is_refused(databases):
+    database = await databases.create()
+    client = Client(database, database.settings())
+    for variables, code in (
+        ({"after": "nonsense"}, "INVALID_CURSOR"),
+        ({"after": "Q2hhbmdlOng6eQ"}, "INVALID_CURSOR"),  # "Change:x:y"
+        ({"first": 101}, "PAGE_SIZE"),
+        ({"first": -1}, "PAGE_SIZE"),
+    ):
+        [error] = await client.errors(PAGE, variables)
+        assert error["extensions"]["code"] == code, variables

@@ -1,8 +1,6 @@
 """The operator's root fields: feeds, runs and quarantined items, paged newest run first and
 issues in the order the run met them."""
 
-import base64
-import binascii
 from typing import Annotated
 
 import strawberry
@@ -11,10 +9,11 @@ from sqlalchemy import select
 from store import feeds
 from store.registry import FEED, ISSUE, LOCKED, RUN
 
+from .. import ids
 from ..access import OPERATOR_ONLY
 from ..connection import PageInfo
 from ..context import Ctx
-from ..errors import InvalidCursor, NotFound
+from ..errors import InvalidCursor, InvalidId, NotFound
 from .locks import LockedField
 from .types import RUNS, Feed, RunStatus, SyncIssue, SyncRun, page_size
 
@@ -36,20 +35,19 @@ class SyncIssueConnection:
 
 
 def _cursor(kind: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
+    return ids.encode(kind, pk)
 
 
 def _after(kind: str, cursor: str | None) -> int | None:
     if cursor is None:
         return None
     try:
-        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        found_kind, pk = decoded.split(":")
-        if found_kind == kind and pk.isdigit() and len(pk) <= 18:
-            return int(pk)
-    except (binascii.Error, UnicodeError, ValueError):
-        pass
-    raise InvalidCursor(f"{cursor!r} is not a cursor of this list", field="after")
+        found_kind, pk = ids.decode(cursor)
+    except InvalidId:
+        found_kind = None
+    if found_kind != kind:
+        raise InvalidCursor(f"{cursor!r} is not a cursor of this list", field="after")
+    return pk
 
 
 def _page_info(kind: str, rows: list, first: int, after: str | None) -> PageInfo:

@@ -11,9 +11,9 @@ from store import feeds
 from store.registry import FEED, ISSUE, RUN
 from store.tables import as_utc, utcnow
 
+from .. import pagination
 from ..context import Ctx
 from ..entities import Publisher
-from ..errors import PageSizeError
 
 FeedFormat = strawberry.enum(feeds.FeedFormat, description="How a feed is written.")
 FeedMode = strawberry.enum(
@@ -89,11 +89,8 @@ class SyncRun:
 
 
 def page_size(info: Ctx, first: int) -> int:
-    """`first`, within 0 and the hub's largest page, or PAGE_SIZE."""
-    most = info.context.settings.max_page_size
-    if not 0 <= first <= most:
-        raise PageSizeError(f"first must be between 0 and {most}", field="first")
-    return first
+    settings = info.context.settings
+    return pagination.page_size(first, settings.default_page_size, settings.max_page_size)
 
 
 # A run's columns, with its feed's slug as `feed`.

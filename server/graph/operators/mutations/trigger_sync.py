@@ -61,17 +61,7 @@ async def trigger_sync(
             return await _queued(connection, feed, feed_id, caller.name)
     async with httpx.AsyncClient() as client:
         outcome = await runs.run(engine, feed, client, dry_run=True, triggered_by=caller.name)
-    counts = outcome.counts
-    found = DryRun(
-        status=outcome.status,
-        items_seen=counts.seen,
-        created=counts.created,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
-        deleted=counts.deleted,
-        quarantined=counts.quarantined,
-        error=outcome.error,
-    )
+    found = DryRun(status=outcome.status, error=outcome.error, **outcome.counts.columns())
     return TriggerSyncPayload(run=None, dry_run=found, errors=[])
 
 
