@@ -91,6 +91,32 @@ class Settings(StoreSettings):
         default=[],
         description="Origins whose pages may call /graphql from a browser, as a JSON list.",
     )
+    subscriptions_per_connection: int = Field(
+        default=20, ge=1, description="Operations one WebSocket connection may run at once."
+    )
+    connections_per_key: int = Field(
+        default=20,
+        ge=1,
+        description="WebSocket connections one key (or, without a key, one address) may hold "
+        "open in one API process.",
+    )
+    socket_idle_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A WebSocket connection with no subscription, or whose client answers no "
+        "ping, for this long is closed.",
+    )
+    socket_send_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A WebSocket client that takes longer to accept one message is dropped.",
+    )
+    subscriber_queue: int = Field(
+        default=2_000,
+        ge=10,
+        description="Changes held for one subscriber; one that falls further behind reads on "
+        "from the log by itself.",
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="The least severe lines logged."

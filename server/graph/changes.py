@@ -61,7 +61,7 @@ class ChangeConnection:
     )
 
 
-def _change(row: Any) -> Change:
+def change(row: Any) -> Change:
     return Change(
         change_id=row.id,
         entity_id=row.entity_id,
@@ -100,7 +100,7 @@ class ChangeQuery:
         wanted = None if types is None else [t.value for t in types]
         query = changes.page(after_position, size + 1, wanted)
         rows = await info.context.reader.rows(query)
-        shown = [_change(row) for row in rows[:size]]
+        shown = [change(row) for row in rows[:size]]
         return ChangeConnection(
             nodes=shown,
             page_info=PageInfo(

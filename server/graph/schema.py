@@ -36,6 +36,7 @@ from .organisations.queries import OrganisationQuery
 from .partnerships.queries import PartnershipQuery
 from .people.queries import PersonQuery
 from .scalars import SCALARS
+from .subscriptions import Subscription
 
 log = logging.getLogger("alliance.graphql")
 
@@ -169,6 +170,7 @@ def build_schema(settings: Settings) -> HubSchema:
     schema = HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         # Factories: Strawberry makes fresh extensions per request; the document cache made
         # here is shared by all of them.

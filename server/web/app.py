@@ -26,10 +26,12 @@ from . import (
     graphiql,
     health,
     http,
+    live,
     metrics,
     origins,
     persisted,
     rates,
+    socket,
 )
 from .scheduling import in_thread
 
@@ -38,9 +40,14 @@ class Hub(Starlette):
     """The Starlette application, with `/graphql` taken before the router: the hub's busiest
     path skips the route matching and the two exception layers, which cost a cached answer
     more than the rest of its work (bench/README.md, reads.py). An exception there reaches
-    uvicorn, which answers 500, as the outer layer would."""
+    uvicorn, which answers 500, as the outer layer would. A WebSocket there is GraphQL over
+    WebSocket (`socket`)."""
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/graphql":
+            scope["app"] = self
+            await self.state.sockets(scope, receive, send)
+            return
         if scope["type"] == "http" and scope["path"] == "/graphql":
             # A browser's request takes the whole stack, for its CORS headers (`origins`).
             if scope["method"] in ("GET", "POST") and not origins.has_origin(scope):
@@ -60,10 +67,17 @@ def create_app(settings: Settings) -> Starlette:
         app.state.compiler = Compiler(app.state.schema, engine, settings)
         app.state.persisted = persisted.PersistedQueries(settings, engine)
         app.state.data_version = data_version.watch(settings.database_url)
+        listening = isinstance(app.state.data_version, data_version.Listener)
+        tail = live.ChangeTail(engine, settings.subscriber_queue, poll=not listening)
+        runs = live.RunWatch(engine)
+        app.state.pushed = live.Pushed(tail, runs)
         try:
             async with contextlib.AsyncExitStack() as stack:
-                if isinstance(app.state.data_version, data_version.Listener):
+                if listening:
+                    app.state.data_version.tell(tail.moved)
                     await stack.enter_async_context(app.state.data_version.running())
+                await stack.enter_async_context(tail.running())
+                await stack.enter_async_context(runs.running())
                 if settings.demo:
                     await demo.register(engine, demo.base_url(settings.host, settings.port))
                 if settings.scheduler:
@@ -89,4 +103,5 @@ def create_app(settings: Settings) -> Starlette:
     app.state.schema = build_schema(settings)
     app.state.answers = answers.Answers(settings, str(app.state.schema))
     app.state.rates = rates.Rates(settings)
+    app.state.sockets = socket.Sockets(app.state.schema, settings)
     return app

@@ -25,8 +25,12 @@ class Unauthenticated(Exception):
 
 
 async def caller(request: Request) -> Caller:
-    state = request.app.state
-    header = request.headers.get("authorization")
+    return await from_header(request.app.state, request.headers.get("authorization"))
+
+
+async def from_header(state, header: str | None) -> Caller:
+    """Who sends `header` (an `Authorization` value, or None for none) to the hub of `state`
+    (the app's); raises `Unauthenticated` when it is refused."""
     if header is None:
         if state.settings.anonymous_reads:
             return ANONYMOUS

@@ -4,7 +4,8 @@ On PostgreSQL a connection of its own LISTENs on `store.versions.CHANNEL`: it re
 when it connects, then takes each new one from its notification, and reads it again every
 `CHECK_SECONDS` (which also finds a connection that died without a word). While that connection
 is down the version is unknown, and the answer cache is bypassed rather than trusted
-(docs/api.md, "Caching"); it connects again after 0.1 s, doubling up to 10 s.
+(docs/api.md, "Caching"); it connects again after 0.1 s, doubling up to 10 s. Whatever follows
+the log (`live.ChangeTail`) is told each version learned, so it reads on after a reconnect too.
 
 On SQLite the version row is read at the start of every request, through the request's own
 connection: one read by primary key, where `PRAGMA data_version` would have to be asked of every
@@ -14,7 +15,7 @@ connection of the pool anyway.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 from sqlalchemy.dialects import postgresql
@@ -58,6 +59,11 @@ class Listener:
         self._dsn = url.render_as_string(hide_password=False)
         self._known: int | None = None
         self._listened = False  # since the last attempt to connect
+        self._told: list[Callable[[int], None]] = []
+
+    def tell(self, callback: Callable[[int], None]) -> None:
+        """Have `callback` called with each version learned."""
+        self._told.append(callback)
 
     async def version(self, _reader: Reader) -> int | None:
         return self._known
@@ -68,6 +74,9 @@ class Listener:
             version = max(version, self._known)
         self._known = version
         metrics.DATA_VERSION.set(-1 if version is None else version)
+        if version is not None:
+            for callback in self._told:
+                callback(version)
 
     def _heard(self, _connection, _pid: int, _channel: str, payload: str) -> None:
         self._learn(int(payload))

@@ -219,6 +219,11 @@ async def _answer(
     reader = Reader(state.engine)
     try:
         kind = state.schema.operation_type(params["query"], params.get("operationName"))
+        if kind == GraphQLOperationType.SUBSCRIPTION:
+            raise BadRequest(
+                "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql",
+                code="WEBSOCKET_REQUIRED",
+            )
         is_query = kind == GraphQLOperationType.QUERY
         version = await state.data_version.version(reader) if is_query else None
         if version is None:  # not a query, or the data version is not known: no cache

@@ -33,6 +33,10 @@ DATA_VERSION = Gauge(
     " down).",
 )
 DATA_VERSION.set(-1)
+CONNECTIONS = Gauge("alliance_socket_connections", "WebSocket connections open on /graphql.")
+OPERATIONS = Gauge(
+    "alliance_socket_operations", "Operations running over WebSocket: mostly subscriptions."
+)
 SQL_STATEMENTS = Counter("alliance_sql_statements_total", "SQL statements sent to the database.")
 
 # Clients name their operations; past this many names, new ones share one label, so a client
