@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := server/web/static/graphiql/.complete
+CLIENTS := tests/e2e/clients/node_modules/.complete
 
 .PHONY: run test schema bench clean
 
@@ -18,10 +19,15 @@ $(STAMP): pyproject.toml
 $(ASSETS): $(STAMP) server/web/graphiql_assets.py
 	$(BIN)/python -m server.web.graphiql_assets fetch || echo "warning: GraphiQL assets not installed; / will say so"
 
+# The reference WebSocket client (graphql-ws) for the tests, from the npm registry where Node is;
+# without it those tests are skipped and say why.
+$(CLIENTS): tests/e2e/clients/package-lock.json
+	(command -v npm >/dev/null && npm ci --prefix tests/e2e/clients --no-audit --no-fund --silent && touch $(CLIENTS)) || echo "warning: graphql-ws not installed; its test will be skipped"
+
 run: $(STAMP) $(ASSETS)
 	$(BIN)/alliance serve --demo
 
-test: $(STAMP) $(ASSETS)
+test: $(STAMP) $(ASSETS) $(CLIENTS)
 	$(BIN)/pytest
 
 schema: $(STAMP)
@@ -31,4 +37,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/nested_members.py
 
 clean:
-	rm -rf $(VENV) server/web/static/graphiql
+	rm -rf $(VENV) server/web/static/graphiql tests/e2e/clients/node_modules
