@@ -11,9 +11,11 @@ key is closed with 4403 and the reason. One key (or, without a key, one address)
 `subscriptions_per_connection` operations at once.
 
 A connection is closed (1000) when it has run no operation for `socket_idle_seconds`, or its
-client has sent nothing, not even the pong to the pings the hub sends, for as long. A client
+client has sent nothing, not even the pong to the pings the hub sends, for as long; its key is
+checked again every third of that time, and one revoked since closes it (4403). A client
 that takes over `socket_send_seconds` to take one message is dropped (1013): its operations
-end, and the other connections, whose subscribers never wait for it, go on.
+end, and the other connections, whose subscribers never wait for it, go on. One that takes not
+even the close frame within `CLOSE_SECONDS` has its TCP connection cut.
 """
 
 import asyncio
@@ -42,6 +44,7 @@ from . import auth, metrics, origins
 log = logging.getLogger("alliance.socket")
 
 INIT_SECONDS = 10  # for `connection_init` after the handshake
+CLOSE_SECONDS = 2  # for the close frame to be taken
 
 
 class _Dropped(Exception):
@@ -56,6 +59,7 @@ class _Handler(BaseGraphQLTransportWSHandler):
         self._heard = time.monotonic()
         self._quiet_since = self._heard  # when it last ran no operation
         self._counted: str | None = None  # under which key it is counted
+        self._authorization: str | None = None  # the key it was opened with, checked again
         watch = asyncio.create_task(self._watch_idle(), name="alliance-socket-idle")
         metrics.CONNECTIONS.inc()
         try:
@@ -86,6 +90,9 @@ class _Handler(BaseGraphQLTransportWSHandler):
             await self.websocket.close(4429, str(exc))
             return
         self.context.caller, self._counted = caller, counted
+        self._authorization = _authorization(payload) or self.websocket.ws.headers.get(
+            "authorization"
+        )
         await super().handle_connection_init(message)
 
     async def run_operation(self, operation) -> None:
@@ -102,9 +109,15 @@ class _Handler(BaseGraphQLTransportWSHandler):
             await asyncio.wait_for(super().send_message(message), self.view.send_seconds)
         except TimeoutError:
             log.info("dropped a client too slow to read", extra={"key": self.context.caller.name})
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.websocket.close(1013, "too slow to read"), 2)
+            await self._end(1013, "too slow to read")
             raise _Dropped from None
+
+    async def _end(self, code: int, reason: str) -> None:
+        """Close the connection; a client that takes not even the close frame is cut off."""
+        try:
+            await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_SECONDS)
+        except Exception:
+            _abort(self.websocket.ws)
 
     async def handle_task_exception(self, error: Exception) -> None:
         if isinstance(error, _Dropped | WebSocketDisconnected):
@@ -125,6 +138,12 @@ class _Handler(BaseGraphQLTransportWSHandler):
         idle = self.view.idle_seconds
         while True:
             await asyncio.sleep(idle / 3)
+            if self._counted is not None and self._authorization is not None:
+                try:  # a key revoked since the connection opened ends it
+                    await auth.from_header(self.websocket.ws.app.state, self._authorization)
+                except auth.Unauthenticated as exc:
+                    await self._end(4403, str(exc))
+                    return
             now = time.monotonic()
             if self.operations:
                 quiet = now - self._heard
@@ -133,13 +152,21 @@ class _Handler(BaseGraphQLTransportWSHandler):
             else:
                 quiet = now - max(self._quiet_since, self._heard)
             if quiet > idle:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.websocket.close(1000, "idle"), 2)
+                await self._end(1000, "idle")
                 return
 
 
 class _TooMany(Exception):
     pass
+
+
+def _abort(websocket: WebSocket) -> None:
+    """Drop the TCP connection under `websocket` at once. A client that reads nothing keeps a
+    closed connection, and the messages buffered for it, for as long as it stays: the server
+    (uvicorn) sends for the app through its protocol object, whose transport can abort."""
+    transport = getattr(getattr(websocket._send, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.abort()
 
 
 class Sockets(GraphQL):

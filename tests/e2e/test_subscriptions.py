@@ -4,6 +4,11 @@ and what the socket refuses (bad keys, roles, origins, too many connections or o
 connections) with its code and reason."""
 
 import asyncio
+import base64
+import json
+import os
+import socket
+import struct
 import time
 
 import httpx
@@ -14,6 +19,7 @@ from websockets.exceptions import InvalidStatus
 from store import versions
 from store.registry import MEMBER
 from tests import factories
+from tests.e2e.test_rest_of_http import sample
 from tests.sync.feedserver import FeedServer, respond
 
 from .server_process import clean_env, run_cli, start
@@ -54,6 +60,12 @@ class Hub:
             )
             await versions.bump(connection)
 
+    async def commit_all(self, population: int) -> None:
+        """Every member changed in one commit."""
+        async with self.database.engine.begin() as connection:
+            await connection.execute(update(MEMBER).values(population=population))
+            await versions.bump(connection)
+
     async def ask(self, query: str, token: str | None = None, **variables) -> dict:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
@@ -79,10 +91,11 @@ async def hub(databases, tmp_path_factory):
         ALLIANCE_SUBSCRIPTIONS_PER_CONNECTION="3",
         ALLIANCE_CONNECTIONS_PER_KEY="3",
         ALLIANCE_SOCKET_IDLE_SECONDS=str(IDLE),
+        ALLIANCE_SOCKET_SEND_SECONDS="1",
         ALLIANCE_LOG_FORMAT="json",
     )
     tokens = {}
-    for role in ("operator", "reader"):
+    for role in ("operator", "reader", "partner"):
         made = run_cli("keys", "create", f"{role}-1", "--role", role, env=env, cwd=work)
         assert made.returncode == 0, made.stderr
         tokens[role] = made.stdout.strip().splitlines()[-1]
@@ -91,7 +104,9 @@ async def hub(databases, tmp_path_factory):
         feeds.route("/feed", respond(200, factories.document(*cities, publisher="partner")))
         server = await start([], env, work, work / "server.log")
         try:
-            yield Hub(server, database, tokens, feeds)
+            hub = Hub(server, database, tokens, feeds)
+            hub.cli = lambda *args: run_cli(*args, env=env, cwd=work)
+            yield hub
         finally:
             server.stop()
 
@@ -274,3 +289,121 @@ async def test_a_subscription_over_http_is_a_coded_error(hub):
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "WEBSOCKET_REQUIRED" and "WebSocket" in error["message"]
+
+
+async def test_a_key_revoked_while_its_connection_is_open_closes_the_connection(hub):
+    async with hub.socket() as socket:
+        assert (await socket.init(hub.tokens["partner"]))["type"] == "connection_ack"
+        await socket.subscribe("m", MEMBERS)
+        revoked = hub.cli("keys", "revoke", "partner-1")
+        assert revoked.returncode == 0, revoked.stderr
+        code, reason = await socket.closed(timeout=IDLE * 2)
+    assert code == 4403 and "revoked" in reason
+
+
+class Stalled:
+    """A WebSocket client that subscribes and then never reads: its receive buffer is a few KiB,
+    so the hub's writes to it soon wait on TCP."""
+
+    @classmethod
+    async def subscribed(cls, base_url: str, query: str) -> "Stalled":
+        host, port = base_url.removeprefix("http://").split(":")
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(raw, (host, int(port)))
+        reader, writer = await asyncio.open_connection(sock=raw)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            (
+                f"GET /graphql HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+            ).encode()
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        stalled = cls()
+        stalled.reader, stalled.writer = reader, writer
+        stalled.send({"type": "connection_init", "payload": {}})
+        ack = await asyncio.wait_for(reader.read(64), 10)
+        assert b"connection_ack" in ack, ack
+        stalled.send({"type": "subscribe", "id": "s", "payload": {"query": query}})
+        return stalled
+
+    def send(self, message: dict) -> None:
+        payload = json.dumps(message).encode()
+        mask = os.urandom(4)
+        head = bytes([0x81])  # a final text frame
+        if len(payload) < 126:
+            head += bytes([0x80 | len(payload)])
+        else:
+            head += bytes([0x80 | 126]) + struct.pack("!H", len(payload))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.writer.write(head + mask + masked)
+
+    async def cut_off(self, timeout: float = 10.0) -> bool:
+        """Whether the hub ended the TCP connection: reading on meets its end, or a reset."""
+        try:
+            async with asyncio.timeout(timeout):
+                while await self.reader.read(1 << 16):
+                    pass
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.writer.transport.abort()
+
+
+NODE = (
+    "node { ... on Member { slug name names { value lang } identifiers { scheme value } "
+    "sources { feed itemId url note retrievedAt } } }"
+)
+# Each change some KiB long: the stalled client's few KiB of buffer fill within a few commits.
+WIDE = (
+    "subscription { changes(types: [MEMBER]) { cursor version action changedAt "
+    + " ".join(f"n{i}: {NODE}" for i in range(12))
+    + " } }"
+)
+
+
+async def open_sockets(hub) -> float:
+    async with httpx.AsyncClient(base_url=hub.base_url, timeout=10) as client:
+        metrics = (await client.get("/metrics")).text
+    return sample(metrics, "alliance_socket_connections")
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_holds_up_no_other(hub):
+    """Dropped either as too slow to take a message or, not answering pings, as idle: whichever
+    comes first. The client reading beside it gets every change meanwhile."""
+    stalled = await Stalled.subscribed(hub.base_url, WIDE)
+    try:
+        async with hub.socket() as reading:
+            await reading.init()
+            await reading.subscribe("w", MEMBERS)
+            await asyncio.sleep(0.3)
+            assert await open_sockets(hub) == 2
+            got, population = 0, 0
+            deadline = time.monotonic() + 30
+            while await open_sockets(hub) > 1:
+                assert time.monotonic() < deadline, "the stalled client was never dropped"
+                population += 1
+                await hub.commit_all(population)
+                while True:  # this client keeps up, whatever the stalled one does
+                    try:
+                        await reading.next("w", timeout=0.05)
+                        got += 1
+                    except TimeoutError:
+                        break
+            await hub.commit("kaiserslautern", 424242)  # the others go on
+            while True:
+                data = await reading.next("w")
+                if data["changes"]["node"]["population"] == 424242:
+                    break
+        assert await stalled.cut_off()  # its connection is gone, not left waiting on TCP
+    finally:
+        stalled.close()
+    assert got > 0
