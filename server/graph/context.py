@@ -83,7 +83,10 @@ class SocketContext:
         try:
             yield
         finally:
-            _READING.reset(token)
+            # A subscription's events may each be asked for by another task (another context):
+            # what this set there goes with that context.
+            with contextlib.suppress(ValueError):
+                _READING.reset(token)
             await reader.close()
 
 

@@ -7,6 +7,7 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType, OperationType, get_operation_ast
 from strawberry.extensions import MaskErrors, MaxTokensLimiter
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
 
@@ -149,6 +150,20 @@ class HubSchema(strawberry.Schema):
         return None
 
 
+class Executor(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, with a subscription's events forgetting what each collected.
+
+    graphql-core (3.3) copies one executor per event of a subscription, and the copies share
+    the memo of the subfields they collect, keyed by lists each event makes anew: a subscription
+    would keep every event's entries for as long as it runs (about 1 KiB per change pushed,
+    bench/fleet.py). Each event gets a memo of its own, gone with it."""
+
+    def build_per_event_executor(self, payload):
+        executor = super().build_per_event_executor(payload)
+        executor._relevant_sub_fields = {}
+        return executor
+
+
 def _resolve_name(record, _info, lang=None) -> str:
     return display_name(record, lang)
 
@@ -172,6 +187,7 @@ def build_schema(settings: Settings) -> HubSchema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=Executor,
         # Factories: Strawberry makes fresh extensions per request; the document cache made
         # here is shared by all of them.
         extensions=[

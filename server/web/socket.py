@@ -75,10 +75,12 @@ class _Handler(BaseGraphQLTransportWSHandler):
         await super().handle_message(message)
 
     async def handle_connection_init(self, message) -> None:
-        if self.connection_init_received or self.connection_timed_out:
+        payload = message.get("payload") or {}
+        if self.connection_init_received or self.connection_timed_out or not isinstance(
+            payload, dict
+        ):
             await super().handle_connection_init(message)  # the protocol's own refusals
             return
-        payload = message.get("payload") or {}
         try:
             caller, counted = await self.view.admit(self.websocket.ws, payload)
         except auth.Unauthenticated as exc:

@@ -235,6 +235,23 @@ async def test_a_connection_with_a_bad_key_is_closed_with_the_reason(hub, payloa
     assert code == 4403 and reason in said
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "connection_init", "payload": ["not", "an", "object"]},
+        {"type": "subscribe", "id": "1"},
+        {"type": "no-such-type"},
+    ],
+)
+async def test_a_message_out_of_the_protocol_closes_the_connection_with_4400(hub, message):
+    async with hub.socket() as socket:
+        if message["type"] == "subscribe":
+            await socket.init()
+        await socket.send(message)
+        code, _ = await socket.closed()
+    assert code == 4400
+
+
 async def test_the_key_may_come_in_the_handshake_header(hub):
     headers = {"authorization": f"Bearer {hub.tokens['operator']}"}
     async with hub.socket(headers=headers) as socket:
