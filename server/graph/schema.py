@@ -7,8 +7,8 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType, OperationType, get_operation_ast
 from strawberry.extensions import MaskErrors, MaxTokensLimiter
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import create_type
 
 from server.config import Settings

@@ -219,6 +219,12 @@ async def _answer(
     reader = Reader(state.engine)
     try:
         kind = state.schema.operation_type(params["query"], params.get("operationName"))
+        if kind == GraphQLOperationType.SUBSCRIPTION and request.method == "GET":
+            raise BadRequest(  # GraphQL over HTTP: a GET runs queries alone, 405 to the rest
+                "only queries may be sent with GET; POST mutations, and subscribe over WebSocket",
+                status=405,
+                headers={"allow": "POST"},
+            )
         if kind == GraphQLOperationType.SUBSCRIPTION:
             raise BadRequest(
                 "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql",

@@ -76,8 +76,10 @@ class _Handler(BaseGraphQLTransportWSHandler):
 
     async def handle_connection_init(self, message) -> None:
         payload = message.get("payload") or {}
-        if self.connection_init_received or self.connection_timed_out or not isinstance(
-            payload, dict
+        if (
+            self.connection_init_received
+            or self.connection_timed_out
+            or not isinstance(payload, dict)
         ):
             await super().handle_connection_init(message)  # the protocol's own refusals
             return

@@ -164,7 +164,8 @@ async def test_a_killed_listening_connection_is_made_again_and_the_subscribers_m
             killed = await connection.scalar(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = 'alliance data version listener'"
+                    "WHERE application_name = 'alliance data version listener' "
+                    "AND datname = current_database()"
                 )
             )
         assert killed == 2  # one per API process
