@@ -72,6 +72,25 @@ def change(row: Any) -> Change:
     )
 
 
+After = Annotated[
+    str | None, strawberry.argument(description="The cursor of the last change read.")
+]
+Types = Annotated[list[EntityType] | None, strawberry.argument(description="Only these kinds.")]
+
+
+def followed(
+    after: str | None, types: list[EntityType] | None
+) -> tuple[changes.Position | None, list[str] | None]:
+    """Where in the log `after` is and which kinds `types` names, for the query and the
+    subscription alike; INVALID_CURSOR for a cursor the hub did not make."""
+    position = None
+    if after is not None:
+        position = changes.position(after)
+        if position is None:
+            raise InvalidCursor(f"{after!r} is not a cursor of the change log", field="after")
+    return position, None if types is None else [t.value for t in types]
+
+
 @strawberry.type(description="Mirroring the hub: what changed, in commit order.")
 class ChangeQuery:
     @strawberry.field(
@@ -80,24 +99,15 @@ class ChangeQuery:
     async def changes(
         self,
         info: Ctx,
-        after: Annotated[
-            str | None, strawberry.argument(description="The cursor of the last change read.")
-        ] = None,
+        after: After = None,
         first: Annotated[
             int | None, strawberry.argument(description="Page size (max 100).")
         ] = None,
-        types: Annotated[
-            list[EntityType] | None, strawberry.argument(description="Only these kinds.")
-        ] = None,
+        types: Types = None,
     ) -> ChangeConnection:
         settings = info.context.settings
         size = page_size(first, settings.default_page_size, settings.max_page_size)
-        after_position = None
-        if after is not None:
-            after_position = changes.position(after)
-            if after_position is None:
-                raise InvalidCursor(f"{after!r} is not a cursor of the change log", field="after")
-        wanted = None if types is None else [t.value for t in types]
+        after_position, wanted = followed(after, types)
         query = changes.page(after_position, size + 1, wanted)
         rows = await info.context.reader.rows(query)
         shown = [change(row) for row in rows[:size]]

@@ -14,15 +14,14 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from store import changes
 from store.changes import Position
 from store.registry import RUN
 
 from .access import OPERATOR_ONLY
-from .changes import Change, EntityType, change
+from .changes import After, Change, Types, change, followed
 from .context import Ctx, SocketContext
-from .errors import InvalidCursor, NotFound
-from .operators.queries import feed_id
+from .errors import NotFound
+from .operators.queries import OfFeed, feed_id
 from .operators.types import SyncRun
 
 
@@ -35,20 +34,10 @@ class Subscription:
     async def changes(
         self,
         info: Ctx,
-        after: Annotated[
-            str | None, strawberry.argument(description="The cursor of the last change read.")
-        ] = None,
-        types: Annotated[
-            list[EntityType] | None, strawberry.argument(description="Only these kinds.")
-        ] = None,
+        after: After = None,
+        types: Types = None,
     ) -> AsyncGenerator[Change, None]:
-        position = None
-        if after is not None:
-            position = changes.position(after)
-            if position is None:
-                raise InvalidCursor(f"{after!r} is not a cursor of the change log", field="after")
-        wanted = None if types is None else [t.value for t in types]
-        return _changes(info.context, position, wanted)
+        return _changes(info.context, *followed(after, types))
 
     @strawberry.subscription(
         description="Each state of the sync runs of one feed (or of every feed) as their "
@@ -59,7 +48,7 @@ class Subscription:
     async def sync_runs(
         self,
         info: Ctx,
-        feed: Annotated[str | None, strawberry.argument(description="Only this feed's.")] = None,
+        feed: OfFeed = None,
         run: Annotated[
             int | None, strawberry.argument(description="Only this run, until it ends.")
         ] = None,

@@ -15,7 +15,7 @@ connection of the pool anyway.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import asyncpg
 from sqlalchemy.dialects import postgresql
@@ -26,6 +26,7 @@ from server.graph.reader import Reader
 from store import versions
 
 from . import metrics
+from .tasks import background
 
 log = logging.getLogger("alliance.data_version")
 
@@ -81,15 +82,8 @@ class Listener:
     def _heard(self, _connection, _pid: int, _channel: str, payload: str) -> None:
         self._learn(int(payload))
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator["Listener"]:
-        task = asyncio.create_task(self._run(), name="alliance-data-version")
-        try:
-            yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return background(self._run, "alliance-data-version")
 
     async def _run(self) -> None:
         backoff = FIRST_BACKOFF

@@ -21,8 +21,10 @@ that ended since the last look.
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Collection
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select
@@ -33,6 +35,8 @@ from store import changes, versions
 from store.changes import Position
 from store.feeds import RunStatus
 from store.registry import FEED, RUN
+
+from .tasks import background
 
 log = logging.getLogger("alliance.live")
 
@@ -49,17 +53,20 @@ def _position(row: Row[Any]) -> Position:
 
 
 async def _retrying(name: str, follow) -> None:
-    """Run `follow` for good: after a fault (the database went away), again after a backoff."""
+    """Run `follow`, which never returns, for good: after a fault (the database went away),
+    again after a backoff that starts over once an attempt has lasted longer than the longest
+    backoff (a new fault, not the same one going on)."""
     backoff = FIRST_BACKOFF
     while True:
+        started = time.monotonic()
         try:
             await follow()
         except Exception as exc:
+            if time.monotonic() - started > LAST_BACKOFF:
+                backoff = FIRST_BACKOFF
             log.warning("%s down, again in %.1f s: %s", name, backoff, exc)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, LAST_BACKOFF)
-        else:
-            backoff = FIRST_BACKOFF
 
 
 class _Subscriber:
@@ -103,15 +110,8 @@ class ChangeTail:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator["ChangeTail"]:
-        task = asyncio.create_task(_retrying("change tail", self._follow), name="alliance-tail")
-        try:
-            yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return background(partial(_retrying, "change tail", self._follow), "alliance-tail")
 
     async def _follow(self) -> None:
         while True:
@@ -233,15 +233,8 @@ class RunWatch:
         self._newest = 0  # the newest run id looked at
         self._woken = asyncio.Event()
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator["RunWatch"]:
-        task = asyncio.create_task(_retrying("run watch", self._follow), name="alliance-runs")
-        try:
-            yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return background(partial(_retrying, "run watch", self._follow), "alliance-runs")
 
     async def _follow(self) -> None:
         while True:

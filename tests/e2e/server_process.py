@@ -12,7 +12,16 @@ import pytest
 from tests import processes
 from tests.processes import ALLIANCE, REPO, HubProcess, clean_env, free_port
 
-__all__ = ["ALLIANCE", "REPO", "HubProcess", "clean_env", "free_port", "run_cli", "start"]
+__all__ = [
+    "ALLIANCE",
+    "REPO",
+    "HubProcess",
+    "clean_env",
+    "free_port",
+    "make_key",
+    "run_cli",
+    "start",
+]
 
 
 async def start(args: list[str], env: dict[str, str], cwd: Path, log_path: Path) -> HubProcess:
@@ -29,3 +38,10 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path, timeout: float = 30.0):
         return processes.run_cli(*args, env=env, cwd=cwd, timeout=timeout)
     except processes.ProcessError as exc:
         pytest.fail(str(exc))
+
+
+def make_key(name: str, role: str, *, env: dict[str, str], cwd: Path) -> str:
+    """`alliance keys create <name> --role <role>`; the token it prints (once, last)."""
+    made = run_cli("keys", "create", name, "--role", role, env=env, cwd=cwd)
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip().splitlines()[-1]

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from store import seed
 from store.registry import PERSON
 
-from .server_process import clean_env, run_cli
+from .server_process import clean_env, make_key, run_cli
 
 PEPPER = "the e2e tests' pepper, long enough"
 PUBLIC = '{ person(slug: "stefan-weiler") { slug } }'
@@ -44,9 +44,7 @@ async def keyed(databases, tmp_path_factory):
     env = clean_env(DATABASE_URL=database.url, ALLIANCE_KEY_PEPPER=PEPPER)
     tokens = {}
     for role in ("reader", "partner", "operator"):
-        made = run_cli("keys", "create", f"{role}-key", "--role", role, env=env, cwd=work)
-        assert made.returncode == 0, made.stderr
-        tokens[role] = made.stdout.strip().splitlines()[-1]
+        tokens[role] = make_key(f"{role}-key", role, env=env, cwd=work)
     return env, work, tokens
 
 

@@ -11,7 +11,7 @@ import pytest
 from tests import factories
 from tests.sync.feedserver import FeedServer, respond
 
-from .server_process import clean_env, run_cli
+from .server_process import clean_env, make_key
 
 PEPPER = "the operator tests' pepper, 32 chars"
 ENDED = {"SUCCEEDED", "PARTIAL", "FAILED", "NOT_MODIFIED", "SKIPPED_LOCKED", "ABANDONED"}
@@ -60,9 +60,7 @@ async def day(databases, tmp_path, start_hub):
     env = clean_env(DATABASE_URL=database.url, ALLIANCE_KEY_PEPPER=PEPPER)
     tokens = {}
     for role in ("operator", "partner", "reader"):
-        made = run_cli("keys", "create", f"{role}-1", "--role", role, env=env, cwd=tmp_path)
-        assert made.returncode == 0, made.stderr
-        tokens[role] = made.stdout.strip().splitlines()[-1]
+        tokens[role] = make_key(f"{role}-1", role, env=env, cwd=tmp_path)
     async with FeedServer() as server:
         server.route("/feed", respond(200, feed_document(100_000, 49.44)))
         hub = await start_hub([], env, tmp_path)

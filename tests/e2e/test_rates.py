@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from .server_process import clean_env, run_cli
+from .server_process import clean_env, make_key, run_cli
 
 PEPPER = "the rate tests' pepper, 32 chars"
 QUERY = {"query": "{ __typename }"}
@@ -35,9 +35,7 @@ async def keyed(databases, tmp_path):
     tokens = []
     for _ in range(2):
         name = f"k-{uuid.uuid4().hex[:8]}"  # fresh windows, also in a Redis other runs used
-        made = run_cli("keys", "create", name, "--role", "partner", env=env, cwd=tmp_path)
-        assert made.returncode == 0, made.stderr
-        tokens.append(made.stdout.strip().splitlines()[-1])
+        tokens.append(make_key(name, "partner", env=env, cwd=tmp_path))
     return env, tokens
 
 

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from store import seed, versions
 from store.registry import MEMBER
 
-from .server_process import clean_env, run_cli, start
+from .server_process import clean_env, make_key, start
 from .sockets import ws_url
 
 PEPPER = "the client tests' pepper, 32 chars"
@@ -37,11 +37,10 @@ async def served(databases, tmp_path_factory):
     env = clean_env(
         DATABASE_URL=database.url, ALLIANCE_KEY_PEPPER=PEPPER, ALLIANCE_ANONYMOUS_READS="false"
     )
-    made = run_cli("keys", "create", "partner-app", "--role", "reader", env=env, cwd=work)
-    assert made.returncode == 0, made.stderr
+    token = make_key("partner-app", "reader", env=env, cwd=work)
     server = await start(["--no-scheduler"], env, work, work / "server.log")
     try:
-        yield server, database, made.stdout.strip().splitlines()[-1]
+        yield server, database, token
     finally:
         server.stop()
 

@@ -17,7 +17,7 @@ from tests import factories
 from tests.conftest import ON_POSTGRES
 from tests.sync.feedserver import FeedServer, respond
 
-from .server_process import clean_env, run_cli, start
+from .server_process import clean_env, make_key, start
 from .sockets import Socket
 
 PEPPER = "the fault tests' pepper, 32 chars!"
@@ -79,9 +79,7 @@ async def fleet(databases, tmp_path):
     env = clean_env(
         DATABASE_URL=database.url, ALLIANCE_KEY_PEPPER=PEPPER, ALLIANCE_LOG_FORMAT="json"
     )
-    made = run_cli("keys", "create", "ops", "--role", "operator", env=env, cwd=tmp_path)
-    assert made.returncode == 0, made.stderr
-    token = made.stdout.strip().splitlines()[-1]
+    token = make_key("ops", "operator", env=env, cwd=tmp_path)
     servers = []
     async with FeedServer() as feeds:
         try:

@@ -22,7 +22,7 @@ from tests import factories
 from tests.e2e.test_rest_of_http import sample
 from tests.sync.feedserver import FeedServer, respond
 
-from .server_process import clean_env, run_cli, start
+from .server_process import clean_env, make_key, run_cli, start
 from .sockets import Socket
 
 PEPPER = "the socket tests' pepper, 32 chars"
@@ -96,9 +96,7 @@ async def hub(databases, tmp_path_factory):
     )
     tokens = {}
     for role in ("operator", "reader", "partner"):
-        made = run_cli("keys", "create", f"{role}-1", "--role", role, env=env, cwd=work)
-        assert made.returncode == 0, made.stderr
-        tokens[role] = made.stdout.strip().splitlines()[-1]
+        tokens[role] = make_key(f"{role}-1", role, env=env, cwd=work)
     async with FeedServer() as feeds:
         cities = factories.cities("partner", 30)
         feeds.route("/feed", respond(200, factories.document(*cities, publisher="partner")))

@@ -18,6 +18,7 @@ from .locks import LockedField
 from .types import RUNS, Feed, RunStatus, SyncIssue, SyncRun, page_size
 
 FeedSlug = Annotated[str, strawberry.argument(description="The feed's slug.")]
+OfFeed = Annotated[str | None, strawberry.argument(description="Only this feed's.")]
 First = Annotated[int, strawberry.argument(description="Page size (max 100).")]
 After = Annotated[str | None, strawberry.argument(description="Items after this cursor.")]
 
@@ -100,7 +101,7 @@ class OperatorQuery:
     async def sync_runs(
         self,
         info: Ctx,
-        feed: Annotated[str | None, strawberry.argument(description="Only this feed's.")] = None,
+        feed: OfFeed = None,
         status: Annotated[
             RunStatus | None, strawberry.argument(description="Only runs in this status.")
         ] = None,
@@ -130,7 +131,7 @@ class OperatorQuery:
         self,
         info: Ctx,
         run: Annotated[int | None, strawberry.argument(description="Only this run's.")] = None,
-        feed: Annotated[str | None, strawberry.argument(description="Only this feed's.")] = None,
+        feed: OfFeed = None,
         first: First = 100,
         after: After = None,
     ) -> SyncIssueConnection:
