@@ -33,6 +33,7 @@ Longer than 300 lines because a run's steps, from claim to end, read best in ord
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import logging
 import os
@@ -353,12 +354,11 @@ async def run(
 
 async def _drive(state: Run, client: httpx.AsyncClient) -> Outcome:
     heartbeat = asyncio.create_task(state.writes.heartbeat(state.run_id))
+    interrupted = False
     try:
         status, error = await state.execute(client), None
     except asyncio.CancelledError:
-        heartbeat.cancel()
-        await _close(state, RunStatus.ABANDONED, "interrupted: its process was told to stop")
-        raise
+        interrupted = True  # ended below, once the exception and its frames are let go
     except (SyncError, httpx.HTTPError, OSError) as exc:
         status, error = RunStatus.FAILED, str(exc) or type(exc).__name__
     except Exception as exc:  # a bug or a database fault: the run still ends, and says so
@@ -368,6 +368,15 @@ async def _drive(state: Run, client: httpx.AsyncClient) -> Outcome:
         status, error = RunStatus.FAILED, f"unexpected: {type(exc).__name__}: {exc}"[:2000]
     finally:
         heartbeat.cancel()
+    if interrupted:
+        await asyncio.wait([heartbeat])
+        # A SQLite statement cut off between its step and its fetch lives on in the cycles of
+        # the cancelled frames; until they are collected its connection, though closed, keeps
+        # the write lock (sqlite3_close_v2 waits for open statements), and the run's last
+        # records would wait for it until the busy timeout.
+        gc.collect()
+        await _close(state, RunStatus.ABANDONED, "interrupted: its process was told to stop")
+        raise asyncio.CancelledError
     return await _close(state, status, error)
 
 
