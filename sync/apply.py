@@ -152,12 +152,12 @@ class Applier:
         batch = _Batch(self, connection)
         entries = await batch.checked(entries)
         await batch.ask([e for e in entries if isinstance(e, Item)])
-        issues: list[ItemError] = []
+        issues = [e for e in entries if isinstance(e, ItemError)]
+        await batch.still_listed(issues)
         for entry in entries:
             if isinstance(entry, ItemError):
                 self.counts.seen += 1
                 self.counts.quarantined += 1
-                issues.append(entry)
                 continue
             if not retried:
                 self.counts.seen += 1
@@ -286,6 +286,18 @@ class _Batch:
         if found is None:
             found = self._mapped[id(item)] = mapped(item.type, item.data)
         return found
+
+    async def still_listed(self, issues: list[ItemError]) -> None:
+        """Mark seen the earlier items of the feed that these quarantined entries are new
+        versions of: the feed still lists them, so a snapshot's sweep must not delete their
+        records; they keep what their last good version gave."""
+        keys = [(i.item_type, i.item_id) for i in issues if i.item_type and i.item_id]
+        await self.known.ask(items=keys)
+        for key in keys:
+            state = self.known.states.get(key)
+            if state is not None and state.row_id is not None and state.seen_run != self.run_id:
+                self.writes.seen(state.row_id)
+                state.seen_run = self.run_id
 
     async def checked(self, entries: list[Item | ItemError]) -> list[Item | ItemError]:
         """The entries with the check each item's format left for later run (`Item.check`),

@@ -13,12 +13,11 @@ import strawberry
 
 from store import changes, enums
 
-from . import ids
 from .connection import PageInfo
 from .context import Ctx
 from .entities import Node
 from .errors import InvalidCursor
-from .nodes import NODE_TYPES, load_node
+from .nodes import NODE_TYPES, TYPE_NAMES, global_id, load_node
 from .pagination import page_size
 
 EntityType = strawberry.enum(enums.EntityType, description="A kind of record.")
@@ -26,7 +25,6 @@ ChangeAction = strawberry.enum(
     enums.ChangeAction,
     description="CREATED (also a deleted record that came back), UPDATED or DELETED.",
 )
-TYPE_NAMES = {cls.entity_type: name for name, cls in NODE_TYPES.items()}
 
 
 @strawberry.type(description="A record created, updated or deleted by one commit.")
@@ -44,7 +42,7 @@ class Change:
 
     @strawberry.field(description="The record's global id.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(ids.encode(TYPE_NAMES[self.entity_type.value], self.entity_id))
+        return global_id(self.entity_type.value, self.entity_id)
 
     @strawberry.field(description="The record as it is now; null once it is deleted.")
     async def node(self, info: Ctx) -> Node | None:

@@ -24,6 +24,13 @@ NODE_TYPES: dict[str, Any] = {
     cls.__name__: cls
     for cls in (Alliance, Member, MembershipPeriod, Organisation, Person, Post, Partnership, Event)
 }
+# The type name of each kind of record (`store.enums.EntityType`'s values).
+TYPE_NAMES = {cls.entity_type: name for name, cls in NODE_TYPES.items()}
+
+
+def global_id(entity_type: str, pk: int) -> strawberry.ID:
+    """The global id of the record of a kind (as the store names it) and primary key."""
+    return strawberry.ID(ids.encode(TYPE_NAMES[entity_type], pk))
 
 
 def _node_type(global_id: str) -> tuple[Any, int]:

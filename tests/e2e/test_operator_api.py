@@ -124,11 +124,11 @@ async def test_an_operators_day_through_graphql_alone(day):
 
     # what it quarantined, and why
     issues = await operator.ask(
-        "query ($run: Int) { syncIssues(run: $run) { nodes { itemType itemId stage message } } }",
+        "query ($run: Int) { syncIssues(run: $run) { nodes { itemType itemId stage message record } } }",
         run=first["id"],
     )
     [issue] = issues["syncIssues"]["nodes"]
-    assert (issue["itemType"], issue["itemId"]) == ("member", "bad")
+    assert (issue["itemType"], issue["itemId"], issue["record"]) == ("member", "bad", None)
     assert "village" in issue["message"]
 
     # a field locked: the next run changes the rest of the record but not it
@@ -156,6 +156,20 @@ async def test_an_operators_day_through_graphql_alone(day):
     # the feed as the operator now reads it
     feed = await operator.ask('{ feed(slug: "partner") { state lastSuccessAt runs { id } } }')
     assert [r["id"] for r in feed["feed"]["runs"]] == [second["id"], first["id"]]
+
+    # an item refused once its record exists names that record
+    cities = factories.cities("partner", 6)  # one refused of six is within the feed's bad share
+    cities[0]["data"]["kind"] = "village"
+    server.route("/feed", respond(200, factories.document(*cities, publisher="partner")))
+    third = await operator.ended(
+        (await operator.ask(TRIGGER, dry=False))["triggerSync"]["run"]["id"]
+    )
+    assert (third["status"], third["quarantined"]) == ("PARTIAL", 1), third
+    refused = await operator.ask(
+        "query ($run: Int) { syncIssues(run: $run) { nodes { itemId record } } }", run=third["id"]
+    )
+    assert refused["syncIssues"]["nodes"] == [{"itemId": "partner-0", "record": city["id"]}]
+    assert (await operator.ask(CITY))["member"]["id"] == city["id"]  # kept, as it last was
 
 
 async def test_mutations_refuse_what_they_cannot_do_with_typed_errors(day):

@@ -212,6 +212,22 @@ async def test_a_snapshot_sweeps_what_it_no_longer_lists_within_its_share(databa
     assert await members(database) == 9
 
 
+async def test_a_snapshot_keeps_the_record_of_an_item_it_quarantined(database, server, client):
+    # given: a snapshot of ten cities, then the same feed with one of them no longer valid
+    broken = [member(f"c{i}", f"Stadt {i}") for i in range(10)]
+    broken[3]["data"]["kind"] = "village"
+    server.route("/feed", sequence(respond(200, CITIES), respond(200, document(*broken))))
+    await add_feed(database, server)
+    await runs.run(database.engine, "cities", client)
+
+    # when: the second run quarantines it
+    second = await runs.run(database.engine, "cities", client)
+
+    # then: the feed still lists it, so its record stays as it last was, swept by no one
+    assert (second.status, second.counts.quarantined, second.counts.deleted) == ("partial", 1, 0)
+    assert await members(database) == 10
+
+
 async def test_oversize_body_is_refused(database, server, client):
     server.route("/feed", respond(200, CITIES))
     await add_feed(database, server, max_bytes=100)

@@ -15,7 +15,7 @@ from ..connection import PageInfo
 from ..context import Ctx
 from ..errors import InvalidCursor, InvalidId, NotFound
 from .locks import LockedField
-from .types import RUNS, Feed, RunStatus, SyncIssue, SyncRun, page_size
+from .types import ISSUES, RUNS, Feed, RunStatus, SyncIssue, SyncRun, page_size
 
 FeedSlug = Annotated[str, strawberry.argument(description="The feed's slug.")]
 OfFeed = Annotated[str | None, strawberry.argument(description="Only this feed's.")]
@@ -136,7 +136,7 @@ class OperatorQuery:
         after: After = None,
     ) -> SyncIssueConnection:
         size, since = page_size(info, first), _after("SyncIssue", after)
-        query = select(ISSUE).order_by(ISSUE.c.id).limit(size + 1)
+        query = ISSUES.order_by(ISSUE.c.id).limit(size + 1)
         if run is not None:
             query = query.where(ISSUE.c.run_id == run)
         if feed is not None:

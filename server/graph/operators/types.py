@@ -5,15 +5,16 @@ from enum import Enum
 from typing import Annotated, Any, Self
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from store import feeds
-from store.registry import FEED, ISSUE, RUN
+from store.registry import FEED, FEED_ITEM, ISSUE, RUN
 from store.tables import as_utc, utcnow
 
 from .. import pagination
 from ..context import Ctx
 from ..entities import Publisher
+from ..nodes import global_id
 
 FeedFormat = strawberry.enum(feeds.FeedFormat, description="How a feed is written.")
 FeedMode = strawberry.enum(
@@ -50,10 +51,32 @@ class SyncIssue:
     message: str = strawberry.field(description="The reason, naming each problem by its path.")
     snippet: str | None = strawberry.field(description="The item's first characters.")
     created_at: dt.datetime = strawberry.field(description="When the run quarantined it.")
+    record: strawberry.ID | None = strawberry.field(
+        description="The global id of the record the feed's item stands for, when it has one "
+        "(an earlier version of the item was taken)."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
-        return cls(**_columns(cls, row))
+        mapping = row._mapping
+        record = mapping["record_id"] and global_id(mapping["record_type"], mapping["record_id"])
+        return cls(**_columns(cls, row), record=record)
+
+
+# Quarantined items, each with the record its item stands for (the feed's item, by its key).
+ISSUES = select(
+    ISSUE,
+    FEED_ITEM.c.entity_type.label("record_type"),
+    FEED_ITEM.c.entity_id.label("record_id"),
+).outerjoin(
+    FEED_ITEM,
+    and_(
+        FEED_ITEM.c.feed_id == ISSUE.c.feed_id,
+        FEED_ITEM.c.item_type == ISSUE.c.item_type,
+        FEED_ITEM.c.item_id == ISSUE.c.item_id,
+        FEED_ITEM.c.deleted_at.is_(None),
+    ),
+)
 
 
 @strawberry.type(description="One run of one feed: how it was started, how far it got.")
@@ -83,7 +106,7 @@ class SyncRun:
     @strawberry.field(description="The items it quarantined, with their reasons, in feed order.")
     async def issues(self, info: Ctx) -> list[SyncIssue]:
         rows = await info.context.reader.rows(
-            select(ISSUE).where(ISSUE.c.run_id == self.id).order_by(ISSUE.c.id)
+            ISSUES.where(ISSUE.c.run_id == self.id).order_by(ISSUE.c.id)
         )
         return [SyncIssue.from_row(row) for row in rows]
 
