@@ -14,10 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# GraphiQL's files come from the npm registry, checked against pinned hashes.
-# Without them the hub still serves /graphql and / explains what is missing.
+# The browser files of GraphiQL and the console come from the npm registry, checked against
+# pinned hashes.
+# Without them the hub still serves /graphql, and / and /console explain what is missing.
 $(ASSETS): $(STAMP) server/web/graphiql_assets.py
-	$(BIN)/python -m server.web.graphiql_assets fetch || echo "warning: GraphiQL assets not installed; / will say so"
+	$(BIN)/python -m server.web.graphiql_assets fetch || echo "warning: browser assets not installed; / and /console will say so"
 
 # The reference WebSocket client (graphql-ws) for the tests, from the npm registry where Node is;
 # without it those tests are skipped and say why.

@@ -1,4 +1,5 @@
-"""The Starlette application: `/graphql`, GraphiQL at `/`, health, readiness and metrics.
+"""The Starlette application: `/graphql`, GraphiQL at `/`, the operator console at `/console`,
+health, readiness and metrics.
 
 The engine and the schema are made once, in the lifespan, and handed to requests through
 `app.state`, with the answer cache and what tells the data version (on PostgreSQL a listening
@@ -20,6 +21,7 @@ from store.db import count_statements, create_engine
 
 from . import (
     answers,
+    console,
     data_version,
     demo,
     federation,
@@ -94,6 +96,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", metrics.endpoint),
             Route("/feeds/alliance.json", federation.feed),
             *graphiql.routes,
+            *console.routes,
             *(demo.routes if settings.demo else []),
         ],
         middleware=origins.middleware(settings.cors_origins),

@@ -57,7 +57,7 @@ async def page(request: Request) -> Response:
 async def bootstrap(request: Request) -> Response:
     # Ours, so it changes with a deploy under the same name: revalidate rather than cache.
     return Response(
-        _template("graphiql.js"),
+        template("graphiql.js"),
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
     )
@@ -92,13 +92,14 @@ def _static_files(directory: str) -> StaticFiles:
 
 
 @functools.cache
-def _template(name: str) -> str:
+def template(name: str) -> str:
+    """A page or script of ours from `templates/`, read once."""
     return (_TEMPLATES / name).read_text(encoding="utf-8")
 
 
 @functools.cache
 def _page_html() -> str:
-    names = graphiql_assets.file_names()
+    names = graphiql_assets.file_names(graphiql_assets.GRAPHIQL)
     tags = {
         "stylesheets": [
             f'  <link rel="stylesheet" href="{ASSETS_PATH}/{n}">'
@@ -111,7 +112,7 @@ def _page_html() -> str:
             for n in [*(n for n in names if n.endswith(".js")), "start.js"]
         ],
     }
-    return Template(_template("graphiql.html")).substitute(
+    return Template(template("graphiql.html")).substitute(
         {k: "\n".join(v) for k, v in tags.items()}
     )
 

@@ -1,7 +1,9 @@
-"""GraphiQL's browser files, fetched from the npm registry and checked against pinned hashes.
+"""The third-party browser files of GraphiQL and of the operator console, fetched from the npm
+registry and checked against pinned hashes.
 
 `python -m server.web.graphiql_assets fetch` puts them in `assets_dir()`; `server.web.graphiql`
-serves them. The files are not in git (they are third-party builds), so every install fetches
+serves them under `/graphiql/`, for its page and for `server.web.console`'s. The files are not
+in git (they are third-party builds), so every install fetches
 the exact tarballs pinned below and refuses anything else. Standard library only: it runs before
 the project's dependencies are installed (Makefile, Dockerfile).
 
@@ -51,7 +53,7 @@ class Package:
 
 # Served names carry the version: a bump changes the URL, so browsers may cache them forever.
 # Order matters: the page loads scripts in this order (GraphiQL's UMD needs React first).
-PACKAGES: tuple[Package, ...] = (
+GRAPHIQL: tuple[Package, ...] = (
     Package(
         "react",
         "18.3.1",
@@ -74,10 +76,20 @@ PACKAGES: tuple[Package, ...] = (
         ),
     ),
 )
+# The console's one: the reference graphql-transport-ws client, which reconnects by itself.
+CONSOLE: tuple[Package, ...] = (
+    Package(
+        "graphql-ws",
+        "6.0.6",
+        "sha512-zgfER9s+ftkGKUZgc0xbx8T7/HMO4AV5/YuYiFc+AtgcO5T0v8AxYYNQ+ltzuzDZgNkYJaFspm5MMYLjQzrkmw==",
+        (("package/umd/graphql-ws.min.js", "graphql-ws-6.0.6.min.js"),),
+    ),
+)
+PACKAGES = GRAPHIQL + CONSOLE
 
 
 class AssetError(Exception):
-    """The GraphiQL files could not be fetched or did not match their pinned hashes."""
+    """The browser files could not be fetched or did not match their pinned hashes."""
 
 
 def assets_dir() -> Path:
@@ -219,7 +231,8 @@ def _reason(exc: Exception) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m server.web.graphiql_assets",
-        description="Fetch GraphiQL's files from the npm registry, checked against pinned hashes.",
+        description="Fetch the browser files of GraphiQL and the console from the npm registry, "
+        "checked against pinned hashes.",
     )
     parser.add_argument("command", choices=["fetch"])
     parser.parse_args(argv)
@@ -227,11 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fetched = fetch(directory)
     except (AssetError, OSError) as exc:  # OSError: e.g. the directory is not writable
-        print(f"error: GraphiQL assets not installed: {exc}", file=sys.stderr)
+        print(f"error: browser assets not installed: {exc}", file=sys.stderr)
         return 1
     versions = ", ".join(f"{p.name} {p.version}" for p in PACKAGES)
     state = "installed" if fetched else "already installed"
-    print(f"GraphiQL assets {state} in {directory} ({versions})")
+    print(f"browser assets {state} in {directory} ({versions})")
     return 0
 
 

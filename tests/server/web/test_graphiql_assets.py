@@ -175,7 +175,7 @@ def test_cli_reports_a_network_failure_and_exits_non_zero(tmp_path, monkeypatch,
     assert graphiql_assets.main(["fetch"]) == 1
 
     err = capsys.readouterr().err
-    assert err.startswith("error: GraphiQL assets not installed: could not download")
+    assert err.startswith("error: browser assets not installed: could not download")
     assert registry.url in err
     assert not (tmp_path / MARKER).exists()
 
