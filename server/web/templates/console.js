@@ -722,7 +722,7 @@
     var run = where.params.get("run") || "";
     var text = where.params.get("q") || "";
     var shown = [];
-    var list = h("ul", { class: "issues", "aria-live": "polite" });
+    var list = h("ul", { class: "issues", "aria-live": "polite", "aria-busy": "true", "data-feed": feed, "data-run": run });
     var tally = h("p", { class: "tally", role: "status" });
     var more = h("button", { type: "button", hidden: true, onclick: function () { page(more.dataset.after); } }, "Show more");
     var feedSelect = h("select", { id: "issue-feed", name: "feed" }, h("option", { value: "" }, "every feed"));
@@ -768,6 +768,7 @@
         shown = shown.concat(data.syncIssues.nodes);
         more.hidden = !data.syncIssues.pageInfo.hasNextPage;
         more.dataset.after = data.syncIssues.pageInfo.endCursor || "";
+        list.removeAttribute("aria-busy");
         redraw();
       }, function (refusal) {
         if (refusal instanceof Refusal && refusal.kind === "graphql") problem.textContent = refusal.message;
