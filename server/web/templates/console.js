@@ -151,7 +151,12 @@
     var first = (body.errors || [])[0];
     var code = first && first.extensions && first.extensions.code;
     if (response.status === 401)
-      throw new Refusal("key", "The hub does not know this key, or it was revoked.", code);
+      throw new Refusal(
+        "key",
+        "The hub does not know this key, or it was revoked" +
+          (first ? " (" + first.message + ")." : "."),
+        code
+      );
     if (code === "FORBIDDEN")
       throw new Refusal(
         "role",
@@ -172,6 +177,7 @@
   }
 
   function httpLost() {
+    if (!state.key) return; // signing in: the box says it, and nothing is retried
     state.httpLost = true;
     say();
     if (!state.retry) state.retry = setInterval(render, RETRY_MS);
@@ -188,7 +194,12 @@
   function say() {
     var lost = state.key && (state.httpLost || state.socketLost);
     banner.hidden = !lost;
-    banner.textContent = lost ? "The connection to the hub was lost; reconnecting…" : "";
+    banner.textContent = !lost
+      ? ""
+      : state.socketLost === "refused"
+        ? "The hub refused more live connections for this key (too many open tabs?): runs " +
+          "no longer update by themselves. Close other console tabs and reload this one."
+        : "The connection to the hub was lost; reconnecting…";
   }
 
   // The live connection: one graphql-ws client per sign-in, reconnecting by itself; it carries
@@ -217,12 +228,12 @@
           opened = true;
           state.socketLost = false;
           say();
-          if (again) render(); // catch up on what ended while the connection was down
+          if (again && onFeedsList()) render(); // catch up on runs that ended meanwhile
         },
         closed: function (event) {
           if (socket !== state.socket) return;
           if (event && event.code === 4403) return signOut("The hub refused the key: " + event.reason);
-          state.socketLost = true;
+          state.socketLost = event && event.code === 4429 ? "refused" : true; // 4429: not retried
           say();
         },
       },
@@ -335,6 +346,13 @@
       record: recordPage,
     };
     (views[where.page] || feedsPage)(where);
+  }
+
+  // Only the list of feeds is drawn again by itself: another page may hold what the operator
+  // is typing.
+  function onFeedsList() {
+    var where = route();
+    return where.page === "feeds" && !where.arg;
   }
 
   function markCurrent(page) {
@@ -545,8 +563,8 @@
       ).then(function (data) {
         var errors = data.deleteFeed.errors;
         if (errors.length) state.messages[slug] = errorsText(errors);
-        location.hash = "#/feeds";
-        render();
+        if (errors.length || location.hash === "#/feeds") render();
+        else location.hash = "#/feeds";
       }, failed);
     });
   }
@@ -584,7 +602,7 @@
       state.summaries[run.feed] = "Run " + run.id + " " + lower(run.status) + ": " + told(run, false);
       if (run.itemsSeen > 0) state.expected[run.feed] = run.itemsSeen;
       clearTimeout(state.refresh);
-      if (route().page === "feeds") state.refresh = setTimeout(render, 400); // history, chart
+      if (onFeedsList()) state.refresh = setTimeout(render, 400); // its history and chart
     }
     document.querySelectorAll("article.feed").forEach(function (card) {
       if (card.dataset.feed !== run.feed) return;
@@ -664,12 +682,10 @@
       event.preventDefault();
       Object.keys(errors).forEach(function (k) { errors[k].textContent = ""; });
       done.textContent = "";
-      var settings = {
-        url: inputs.url.value,
-        schedule: inputs.schedule.value,
-        maxBadShare: parseFloat(inputs.maxBadShare.value),
-        maxDeleteShare: parseFloat(inputs.maxDeleteShare.value),
-      };
+      var settings = { url: inputs.url.value, schedule: inputs.schedule.value };
+      ["maxBadShare", "maxDeleteShare"].forEach(function (name) {
+        if (inputs[name].value !== "") settings[name] = parseFloat(inputs[name].value);
+      });
       ask(
         "mutation ($slug: String!, $settings: FeedSettingsInput!) { updateFeed(slug: $slug, " +
           "settings: $settings) { feed { slug } errors { field code message } } }",
@@ -681,7 +697,7 @@
           var beside = errors[camel] || done;
           beside.textContent = e.message + " (" + e.code + ")";
         });
-        if (!found.length) done.textContent = "Saved.";
+        if (!found.length) render(); // the card above shows the feed as it is now
       }, failed);
     }
     return h("form", { class: "settings", onsubmit: submit, "aria-labelledby": "settings-title" }, [
@@ -698,7 +714,7 @@
         var took = seconds(run);
         return h("tr", {}, [
           h("td", {}, String(run.id)),
-          h("td", {}, [badge(run.status), run.dryRun ? " (dry)" : ""]),
+          h("td", {}, badge(run.status)),
           h("td", {}, when(run.startedAt)),
           h("td", {}, took === null ? "–" : took.toFixed(1) + " s"),
           h("td", { class: "n" }, count(run.itemsSeen)),
@@ -910,6 +926,10 @@
 
   // ---- start ------------------------------------------------------------------------------
 
+  document.querySelector(".skip").addEventListener("click", function (event) {
+    event.preventDefault(); // the address names pages; focus the content instead
+    main.focus();
+  });
   document.getElementById("sign-out").addEventListener("click", function () {
     signOut(null);
   });
