@@ -277,6 +277,32 @@ async def test_sync_now_shows_the_run_as_it_goes_and_its_summary_at_the_end(page
     )
     assert "updated" in await card(page, "big").locator(".summary").inner_text()
 
+    # and: a demo feed's run, unchanged since (304), still ends with a full bar and a summary
+    await card(page, "kaiserslautern-demo").get_by_role("button", name="Sync now").click()
+    await page.wait_for_function(
+        "() => { const b = document.querySelector("
+        "'article.feed[data-feed=\"kaiserslautern-demo\"] progress');"
+        " return b && ['NOT_MODIFIED', 'SUCCEEDED'].includes(b.dataset.status)"
+        " && b.value === b.max; }",
+        timeout=60_000,
+    )
+    demo = await card(page, "kaiserslautern-demo").locator(".summary").inner_text()
+    assert "not modified" in demo or "succeeded" in demo, demo
+
+
+async def test_a_dry_run_says_what_it_would_do_and_writes_nothing(page, hub):
+    await signed_in(page, hub)
+    before = await hub.ask('{ feed(slug: "partner") { runs { id } } }')
+    await card(page, "partner").get_by_role("button", name="Dry run").click()
+    await page.wait_for_function(
+        "() => document.querySelector('article.feed[data-feed=\"partner\"] .summary')"
+        "?.textContent.startsWith('Dry run')"
+    )
+    said = await card(page, "partner").locator(".summary").inner_text()
+    assert "nothing written" in said and "6 items" in said and "2 quarantined" in said, said
+    after = await hub.ask('{ feed(slug: "partner") { runs { id } } }')
+    assert after == before  # a dry run leaves no run
+
 
 async def test_a_quarantined_item_opens_to_its_reason_and_its_record(page, hub):
     # given: the partner feed's runs quarantined its first city, and an item with a hostile id
@@ -304,6 +330,16 @@ async def test_a_quarantined_item_opens_to_its_reason_and_its_record(page, hub):
     reason = await page.inner_text("ul.issues .message")
     assert "village" in reason
     await screenshot(page, "quarantine")
+    # and: one run's items, by the run filter
+    runs = await hub.ask('{ syncRuns(feed: "partner", first: 1) { nodes { id quarantined } } }')
+    (newest,) = runs["syncRuns"]["nodes"]
+    await page.fill("#issue-run", str(newest["id"]))
+    await page.fill("#issue-filter", "")
+    await page.click("form.filters button[type=submit]")
+    await page.wait_for_selector(f'ul.issues[data-run="{newest["id"]}"]:not([aria-busy])')
+    assert await page.locator("ul.issues li").count() == newest["quarantined"]
+
+    await page.locator("ul.issues li", has_text="partner-0").locator("summary").click()
     await page.click("text=Open the record it stands for")
     await page.wait_for_selector("h1:has-text('Member')")
     assert "partner-stadt-0" in await page.inner_text("h1")
@@ -328,6 +364,13 @@ async def test_pause_and_delete_from_the_keyboard_with_a_confirmation(page, hub)
     assert await card(page, "short-lived").get_by_role("button", name="Resume").count() == 1
     paused = await hub.ask('{ feed(slug: "short-lived") { state } }')
     assert paused["feed"]["state"] == "PAUSED"
+
+    # when: Resume; then: enabled again
+    await card(page, "short-lived").get_by_role("button", name="Resume").click()
+    await page.wait_for_function(
+        "() => document.querySelector('article.feed[data-feed=\"short-lived\"] .state')"
+        "?.textContent === 'enabled'"
+    )
 
     # when: Delete, then Escape; then: nothing is deleted
     await card(page, "short-lived").get_by_role("button", name="Delete").click()
@@ -431,6 +474,17 @@ async def test_a_lost_connection_is_said_and_the_page_comes_back_by_itself(page,
     await page.context.set_offline(False)
     await page.wait_for_selector("h1:has-text('Locked fields')", timeout=20_000)
     await page.wait_for_selector("#connection[hidden]", state="attached", timeout=20_000)
+
+    # and: runs move live again: a run started elsewhere shows on its card as it ends
+    await page.click("#nav >> text=Feeds")
+    await card(page, "partner").wait_for()
+    run = await hub.synced("partner")
+    await page.wait_for_function(
+        "(id) => document.querySelector('article.feed[data-feed=\"partner\"] progress')"
+        "?.dataset.run === String(id)",
+        arg=run["id"],
+        timeout=20_000,
+    )
 
 
 async def test_at_phone_width_nothing_runs_off_the_page(page, hub):

@@ -124,7 +124,8 @@ async def test_an_operators_day_through_graphql_alone(day):
 
     # what it quarantined, and why
     issues = await operator.ask(
-        "query ($run: Int) { syncIssues(run: $run) { nodes { itemType itemId stage message record } } }",
+        "query ($run: Int) { syncIssues(run: $run) "
+        "{ nodes { itemType itemId stage message record } } }",
         run=first["id"],
     )
     [issue] = issues["syncIssues"]["nodes"]

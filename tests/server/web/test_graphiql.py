@@ -1,13 +1,11 @@
 """GraphiQL at `/`: served from the hub's own files, under a strict CSP, or a clear 503."""
 
-from html.parser import HTMLParser
-from pathlib import Path
-
 import httpx
-import pytest
 from starlette.applications import Starlette
 
 from server.web import graphiql, graphiql_assets
+
+from .pages import page_tags
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -16,61 +14,10 @@ CSP = (
 )
 
 
-class _Tags(HTMLParser):
-    """Collects <script> and <link> tags, and any text inside a <script>."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scripts: list[dict] = []
-        self.links: list[dict] = []
-        self.inline_code = ""
-        self._in_script = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "script":
-            self.scripts.append(dict(attrs))
-            self._in_script = True
-        elif tag == "link":
-            self.links.append(dict(attrs))
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data):
-        if self._in_script:
-            self.inline_code += data.strip()
-
-
 async def _get(path: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=Starlette(routes=graphiql.routes))
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
         return await client.get(path)
-
-
-@pytest.fixture
-def installed(tmp_path: Path, monkeypatch) -> Path:
-    """A complete set of stand-in files for the pinned versions, written the way fetch writes
-    them (the browser check covers the real bundles; these tests must not need the network)."""
-    directory = tmp_path / "graphiql"
-    contents = {name: f"/* stand-in {name} */".encode() for name in graphiql_assets.file_names()}
-    graphiql_assets._install(directory, graphiql_assets.PACKAGES, contents)
-    monkeypatch.setenv(graphiql_assets.DIR_ENV, str(directory))
-    return directory
-
-
-@pytest.fixture
-def missing(tmp_path: Path, monkeypatch) -> Path:
-    directory = tmp_path / "empty"
-    directory.mkdir()
-    monkeypatch.setenv(graphiql_assets.DIR_ENV, str(directory))
-    return directory
-
-
-def _page_tags(response) -> _Tags:
-    tags = _Tags()
-    tags.feed(response.text)
-    return tags
 
 
 async def test_page_is_html_under_the_strict_csp(installed):
@@ -83,19 +30,21 @@ async def test_page_is_html_under_the_strict_csp(installed):
 
 
 async def test_page_has_no_inline_script(installed):
-    tags = _page_tags(await _get("/"))
+    tags = page_tags(await _get("/"))
 
     assert tags.scripts and all(script.get("src") for script in tags.scripts)
     assert tags.inline_code == ""
 
 
 async def test_every_asset_is_same_origin_and_served(installed):
-    tags = _page_tags(await _get("/"))
+    tags = page_tags(await _get("/"))
     urls = [s["src"] for s in tags.scripts] + [
         link["href"] for link in tags.links if link.get("rel") == "stylesheet"
     ]
 
-    assert len(urls) == len(graphiql_assets.file_names()) + 1  # the pinned files and start.js
+    assert (
+        len(urls) == len(graphiql_assets.file_names(graphiql_assets.GRAPHIQL)) + 1
+    )  # the pinned files and start.js
     for url in urls:
         assert url.startswith("/graphiql/") and not url.startswith("//") and "://" not in url
         response = await _get(url)
@@ -105,8 +54,12 @@ async def test_every_asset_is_same_origin_and_served(installed):
 
 
 async def test_scripts_load_in_pinned_order_then_start_js(installed):
-    scripts = _page_tags(await _get("/")).scripts
-    pinned = [f"/graphiql/{n}" for n in graphiql_assets.file_names() if n.endswith(".js")]
+    scripts = page_tags(await _get("/")).scripts
+    pinned = [
+        f"/graphiql/{n}"
+        for n in graphiql_assets.file_names(graphiql_assets.GRAPHIQL)
+        if n.endswith(".js")
+    ]
 
     assert [s["src"] for s in scripts] == [*pinned, "/graphiql/start.js"]
     assert pinned[0].startswith("/graphiql/react-") and "graphiql-" in pinned[-1]
