@@ -139,9 +139,11 @@ async def serve(
     log_path: Path,
     session: bool = False,
     timeout: float = READY_TIMEOUT,
+    port: int | None = None,
 ) -> HubProcess:
-    """Start `alliance serve <args> --host 127.0.0.1 --port <free>`; wait for /readyz 200."""
-    port = free_port()
+    """Start `alliance serve <args> --host 127.0.0.1 --port <port or a free one>`; wait for
+    /readyz 200."""
+    port = port or free_port()
     command = [str(ALLIANCE), "serve", *args, "--host", "127.0.0.1", "--port", str(port)]
     started = start(command, env=env, cwd=cwd, log_path=log_path, session=session)
     hub = HubProcess(started.process, log_path, f"http://127.0.0.1:{port}")

@@ -34,8 +34,10 @@ def start_hub(tmp_path) -> Iterator[Callable]:
     """Start more servers in a test; each is stopped at the test's end."""
     started: list[HubProcess] = []
 
-    async def _start(args: list[str], env: dict[str, str], cwd: Path) -> HubProcess:
-        server = await start(args, env, cwd, tmp_path / f"server-{len(started)}.log")
+    async def _start(
+        args: list[str], env: dict[str, str], cwd: Path, port: int | None = None
+    ) -> HubProcess:
+        server = await start(args, env, cwd, tmp_path / f"server-{len(started)}.log", port)
         started.append(server)
         return server
 

@@ -24,10 +24,13 @@ __all__ = [
 ]
 
 
-async def start(args: list[str], env: dict[str, str], cwd: Path, log_path: Path) -> HubProcess:
-    """Start `alliance serve <args> --host 127.0.0.1 --port <free>` and wait for /readyz 200."""
+async def start(
+    args: list[str], env: dict[str, str], cwd: Path, log_path: Path, port: int | None = None
+) -> HubProcess:
+    """Start `alliance serve <args> --host 127.0.0.1 --port <port or a free one>` and wait
+    for /readyz 200."""
     try:
-        return await processes.serve(args, env=env, cwd=cwd, log_path=log_path)
+        return await processes.serve(args, env=env, cwd=cwd, log_path=log_path, port=port)
     except processes.ProcessError as exc:
         pytest.fail(str(exc))
 

@@ -7,6 +7,7 @@ at desktop and phone widths (docs/console.md shows them).
 """
 
 import asyncio
+import contextlib
 import os
 import shutil
 import time
@@ -131,10 +132,10 @@ async def chromium():
         await browser.close()
 
 
-@pytest.fixture
-async def page(chromium, hub):
+@contextlib.asynccontextmanager
+async def browsing(chromium):
     """A fresh browser tab (its own session storage); at its end, every request it made,
-    WebSockets included, went to the hub on 127.0.0.1."""
+    WebSockets included, went to 127.0.0.1, and the page logged no error."""
     context = await chromium.new_context(viewport=DESKTOP, locale="de-DE")
     asked: list[str] = []
     problems: list[str] = []
@@ -147,6 +148,7 @@ async def page(chromium, hub):
         lambda message: (
             message.type == "error"
             and "Failed to load resource" not in message.text  # a refused key's 401, on purpose
+            and "WebSocket connection" not in message.text  # a hub that is down, on purpose
             and problems.append(message.text)
         ),
     )
@@ -155,6 +157,12 @@ async def page(chromium, hub):
     outside = [url for url in asked if urlsplit(url).hostname != "127.0.0.1"]
     assert asked and outside == [], outside
     assert problems == [], problems
+
+
+@pytest.fixture
+async def page(chromium, hub):
+    async with browsing(chromium) as tab:
+        yield tab
 
 
 async def signed_in(page, hub: Hub) -> None:
@@ -496,3 +504,35 @@ async def test_at_phone_width_nothing_runs_off_the_page(page, hub):
         await page.wait_for_selector("main h1")
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], (view, width)
+
+
+async def test_the_live_connection_comes_back_by_itself_when_the_hub_restarts(
+    chromium, databases, tmp_path, start_hub
+):
+    # given: a hub of this test's own, and the console signed in to it
+    database = await databases.create()
+    await database.engine.dispose()
+    env = clean_env(DATABASE_URL=database.url, ALLIANCE_KEY_PEPPER=PEPPER)
+    operator = make_key("restart-operator", "operator", env=env, cwd=tmp_path)
+    async with FeedServer() as feeds, browsing(chromium) as page:
+        feeds.route("/partner", respond(200, partner_feed(0)))
+        first = await start_hub([], env, tmp_path)
+        hub = Hub(first.base_url, operator, "", feeds)
+        await hub.add_feed("partner", "/partner")
+        await signed_in(page, hub)
+
+        # when: the hub stops; then: the page says the connection was lost
+        first.stop()
+        await page.wait_for_selector("#connection:not([hidden])", timeout=20_000)
+
+        # when: it starts again at the same address; then: the console reconnects by itself
+        await start_hub([], env, tmp_path, port=urlsplit(first.base_url).port)
+        await page.wait_for_selector("#connection[hidden]", state="attached", timeout=30_000)
+
+        # and: its subscription is live again: Sync now drives the bar to the end
+        await card(page, "partner").get_by_role("button", name="Sync now").click()
+        await page.wait_for_function(
+            "() => document.querySelector('article.feed[data-feed=\"partner\"] progress')"
+            "?.dataset.status === 'PARTIAL'",
+            timeout=60_000,
+        )
