@@ -531,9 +531,9 @@
       var answer = data.triggerSync;
       if (answer.errors.length) state.messages[slug] = errorsText(answer.errors);
       if (answer.dryRun) state.summaries[slug] = "Dry run, nothing written: " + told(answer.dryRun, true);
-      else if (answer.run && !answer.errors.length) {
-        state.summaries[slug] = null;
-        ran(answer.run);
+      else if (answer.run) {
+        if (!answer.errors.length) state.summaries[slug] = null;
+        ran(answer.run); // queued now, or the run already under way (RUN_UNDER_WAY)
       }
       render();
     }, failed);
