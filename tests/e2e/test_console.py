@@ -114,6 +114,8 @@ async def hub(databases, tmp_path_factory):
             ours = Hub(server.base_url, operator, reader, feeds)
             await ours.add_feed("partner", "/partner")
             await ours.add_feed("big", "/big")
+            await ours.add_feed("broken", "/nowhere")  # answered 404: it fails, then rests
+            assert (await ours.synced("broken"))["status"] == "FAILED"
             assert (await ours.synced("partner"))["quarantined"] == 1
             feeds.route("/partner", respond(200, partner_feed(1)))
             assert (await ours.synced("partner"))["quarantined"] == 2
@@ -221,7 +223,13 @@ async def test_signed_in_it_lists_every_feed_with_its_state_and_last_run(page, h
     slugs = await page.locator("article.feed").evaluate_all(
         "cards => cards.map(c => c.dataset.feed)"
     )
-    assert set(slugs) >= {"partner", "big", "kaiserslautern-demo", "kaiserslautern-popolo-demo"}
+    assert set(slugs) >= {
+        "partner",
+        "big",
+        "broken",
+        "kaiserslautern-demo",
+        "kaiserslautern-popolo-demo",
+    }
     partner = card(page, "partner")
     assert "alliance-feed/1 · snapshot · every 1d" in await partner.locator(".meta").inner_text()
     assert await partner.locator(".state").inner_text() == "enabled"
@@ -229,6 +237,15 @@ async def test_signed_in_it_lists_every_feed_with_its_state_and_last_run(page, h
     # the chart: one bar per ended run, with its count in its title
     assert await partner.locator("svg rect.bar-partial").count() >= 2
     assert "6 items" in await partner.locator("svg rect").first.locator("title").text_content()
+
+    # and: a feed that failed rests, saying until when, its failed run a red bar
+    broken = card(page, "broken")
+    assert await broken.locator(".state").inner_text() == "resting"
+    resting = await broken.locator(".resting").inner_text()
+    assert "Resting after 1 failed run; its schedule runs it again in" in resting, resting
+    assert await broken.locator(".resting time").get_attribute("datetime")
+    assert await broken.locator("svg rect.bar-failed").count() == 1
+    assert "failed" in await broken.locator(".last").inner_text()
 
     # and: the key is in this tab's session storage, never in the address
     assert await page.evaluate("sessionStorage.getItem('alliance-hub.console.key')") == hub.operator

@@ -435,7 +435,9 @@
       h("p", { class: "url" }, feed.url),
       feed.state === "RESTING"
         ? h("p", { class: "resting" }, [
-            "Resting after " + count(feed.consecutiveFailures) + " failed runs, until ",
+            "Resting after " + count(feed.consecutiveFailures) +
+              (feed.consecutiveFailures === 1 ? " failed run" : " failed runs") +
+              "; its schedule runs it again ",
             when(feed.nextEligibleAt),
             ".",
           ])
@@ -464,21 +466,25 @@
     return { ENABLED: "enabled", PAUSED: "paused", RESTING: "resting" }[feed.state] || feed.state;
   }
 
-  // Items per run as bars, durations as a line, oldest to newest: a feed going bad shows as
-  // red bars, shrinking bars or a rising line.
+  // Items per run as bars, durations as a line, oldest to newest in 20 slots, the newest on
+  // the right: a feed going bad shows as red bars, shrinking bars or a rising line. A run that
+  // saw nothing still shows, as a stub in its colour.
   function chart(runs) {
     var width = 200,
-      height = 48;
+      height = 48,
+      slots = 20,
+      stub = 4;
     if (!runs.length) return h("p", { class: "chart-empty muted" }, "No runs to chart yet.");
     var most = Math.max.apply(null, runs.map(function (r) { return r.itemsSeen; }).concat([1]));
     var times = runs.map(seconds);
     var longest = Math.max.apply(null, times.map(function (t) { return t || 0; }).concat([0.001]));
-    var step = width / runs.length;
+    var step = width / slots;
+    var left = (slots - runs.length) * step;
     var bars = runs.map(function (run, i) {
-      var tall = Math.max(1, Math.round((run.itemsSeen / most) * (height - 4)));
+      var tall = Math.max(stub, Math.round((run.itemsSeen / most) * (height - 4)));
       return s("rect", {
         class: "bar bar-" + run.status.toLowerCase(),
-        x: (i * step + 1).toFixed(1),
+        x: (left + i * step + 1).toFixed(1),
         y: height - tall,
         width: Math.max(1, step - 2).toFixed(1),
         height: tall,
@@ -487,7 +493,7 @@
     var points = times
       .map(function (t, i) {
         var y = height - 2 - ((t || 0) / longest) * (height - 6);
-        return (i * step + step / 2).toFixed(1) + "," + y.toFixed(1);
+        return (left + i * step + step / 2).toFixed(1) + "," + y.toFixed(1);
       })
       .join(" ");
     var label =
