@@ -6,10 +6,10 @@ import signal
 from collections.abc import Awaitable
 from typing import Annotated, TypeVar
 
-import httpx
 import typer
 
 from sync import config as sync_config
+from sync import fetch
 from sync.errors import SyncError
 
 from ._shared import err, load_settings, out, print_json, run_existing, run_migrated
@@ -88,7 +88,7 @@ def sync(
             ttl = leases.TTL.total_seconds()
             err.print(f"{reaped} {whose} now abandoned (no heartbeat for {ttl:g} s)")
         with Progress(console=err) as progress:
-            async with httpx.AsyncClient() as client:
+            async with fetch.client() as client:
 
                 async def one(slug: str) -> runs.Outcome:
                     task = progress.add_task(slug, total=None)

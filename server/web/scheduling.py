@@ -14,12 +14,11 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.config import Settings
 from store.db import create_engine
-from sync import config
+from sync import config, fetch
 from sync.errors import ConfigError
 from sync.scheduler import Scheduler
 
@@ -42,7 +41,7 @@ async def save_declared(engine: AsyncEngine, settings: Settings) -> None:
 
 @contextlib.asynccontextmanager
 async def scheduling(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Scheduler]:
-    async with httpx.AsyncClient() as client:
+    async with fetch.client() as client:
         await save_declared(engine, settings)
         scheduler = Scheduler(engine, client)
         await scheduler.start()

@@ -10,12 +10,14 @@ import asyncio
 import gzip
 import random
 import socket
+import ssl
 import time
 import tracemalloc
 
 import httpx
 import pytest
 
+from sync import fetch as fetch_module
 from sync.errors import DeadlineExceeded, FetchError, HttpStatusError, Refused, TooLarge
 from sync.fetch import Fetched, Limits, Policy, fetch
 from tests.sync.feedserver import (
@@ -180,6 +182,22 @@ async def test_https_certificate_for_another_name_is_rejected_without_retry():
         assert "certificate" in one_line(caught).lower()
         assert len(tls.server_names) == 1  # one handshake: a bad certificate is not retried
         assert tls.count() == 0
+
+
+async def test_the_feeds_client_verifies_with_one_shared_context_of_public_roots():
+    # given: a feed whose certificate no public root signed, and two clients made for feeds
+    async with FeedServer(https=True) as tls, fetch_module.client() as one, fetch_module.client():
+        tls.route("/feed", respond(200, b"secure"))
+
+        # then: the feed is refused, by the name the certificate holds too
+        with pytest.raises(FetchError) as caught:
+            await fetch(one, tls.url("/feed", host="localhost"), limits=QUICK, policy=LOOPBACK)
+        assert "certificate" in one_line(caught).lower()
+        assert tls.count() == 0
+
+    # and: every client of the process shares the one context, made once
+    assert fetch_module.tls() is fetch_module.tls()
+    assert fetch_module.tls().verify_mode == ssl.CERT_REQUIRED
 
 
 # ---- timeouts ----------------------------------------------------------------------------------

@@ -5,13 +5,12 @@ what it would have done: it writes nothing, so no run is kept to read later."""
 
 from typing import Annotated
 
-import httpx
 import strawberry
 from sqlalchemy import select
 
 from store.feeds import RunStatus as Status
 from store.registry import FEED, RUN
-from sync import ledger, runs
+from sync import fetch, ledger, runs
 
 from ...access import OPERATOR_ONLY
 from ...context import Ctx
@@ -59,7 +58,7 @@ async def trigger_sync(
             return TriggerSyncPayload(run=None, dry_run=None, errors=not_found(feed, "feed"))
         if not dry_run:
             return await _queued(connection, feed, feed_id, caller.name)
-    async with httpx.AsyncClient() as client:
+    async with fetch.client() as client:
         outcome = await runs.run(engine, feed, client, dry_run=True, triggered_by=caller.name)
     found = DryRun(status=outcome.status, error=outcome.error, **outcome.counts.columns())
     return TriggerSyncPayload(run=None, dry_run=found, errors=[])
