@@ -15,7 +15,7 @@ what it queued before it decides an item whose key or record it has queued write
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import feeds
@@ -104,9 +104,19 @@ class Ids:
         self._last: dict[str, int] = {}  # SQLite: the largest id handed out
 
     async def reserve(self, wanted: dict[str, int]) -> None:
-        for entity_type, count in wanted.items():
-            if count > 0:
+        """Take `count` ids of each kind at once: on PostgreSQL in one statement, whatever
+        the kinds (a batch makes members, organisations, people and posts)."""
+        wanted = {entity_type: count for entity_type, count in wanted.items() if count > 0}
+        if self.connection.dialect.name != "postgresql" or len(wanted) < 2:
+            for entity_type, count in wanted.items():
                 await self._take(entity_type, count)
+            return
+        taken = union_all(*(_next_ids(entity_type, count) for entity_type, count in wanted.items()))
+        found: dict[str, list[int]] = defaultdict(list)
+        for entity_type, record in await self.connection.execute(taken):
+            found[entity_type].append(record)
+        for entity_type, ids in found.items():
+            self._free[entity_type] = sorted(ids, reverse=True) + self._free[entity_type]
 
     async def next(self, entity_type: str) -> int:
         if not self._free[entity_type]:
@@ -116,12 +126,8 @@ class Ids:
     async def _take(self, entity_type: str, count: int) -> None:
         table = _ID_TABLES[entity_type]
         if self.connection.dialect.name == "postgresql":
-            sequence = func.pg_get_serial_sequence(table.name, "id")
-            ids = list(
-                await self.connection.scalars(
-                    select(func.nextval(sequence)).select_from(func.generate_series(1, count))
-                )
-            )
+            taken = await self.connection.execute(_next_ids(entity_type, count))
+            ids = [record for _, record in taken]
         else:
             last = self._last.get(entity_type)
             if last is None:
@@ -129,6 +135,14 @@ class Ids:
             ids = list(range(last + 1, last + count + 1))
             self._last[entity_type] = ids[-1]
         self._free[entity_type] = sorted(ids, reverse=True) + self._free[entity_type]
+
+
+def _next_ids(entity_type: str, count: int):
+    """(kind, id) for `count` new ids of a kind, from its table's sequence (PostgreSQL)."""
+    sequence = func.pg_get_serial_sequence(_ID_TABLES[entity_type].name, "id")
+    return select(
+        literal(entity_type).label("kind"), func.nextval(sequence).label("id")
+    ).select_from(func.generate_series(1, count))
 
 
 _FEED_ITEM_KEY = (

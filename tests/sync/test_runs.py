@@ -228,6 +228,59 @@ async def test_a_snapshot_keeps_the_record_of_an_item_it_quarantined(database, s
     assert await members(database) == 10
 
 
+def _mixed(batches: int) -> bytes:
+    """`batches` whole batches of every kind the feed makes at once: members with identifiers,
+    organisations naming them, people and their posts."""
+    entries = []
+    for n in range(batches * runs.BATCH // 5):
+        i = f"{batches}-{n}"  # each feed's own records: nothing of one matches another's
+        entries.append(
+            member(
+                f"m{i}",
+                f"Gemeinde {i}",
+                identifiers=[{"scheme": "ags", "value": f"{batches}{n:07}"}],
+            )
+        )
+        entries.append(organisation(f"o{i}", f"m{i}", f"Werk {i}"))
+        entries.append(organisation(f"o{i}b", f"m{i}", f"Zweigwerk {i}"))
+        entries.append(
+            {
+                "type": "person",
+                "id": f"p{i}",
+                "updated_at": "2026-11-20T10:00:00Z",
+                "data": {"name": f"Person {i}", "sort_name": f"{i}, Person"},
+            }
+        )
+        entries.append(
+            {
+                "type": "post",
+                "id": f"post{i}",
+                "updated_at": "2026-11-20T10:00:00Z",
+                "data": {"person": f"p{i}", "organisation": f"o{i}", "label": "Leitung"},
+            }
+        )
+    return document(*entries)
+
+
+async def test_a_batch_is_a_few_statements_per_table_whatever_its_size(database, server, client):
+    # given: first syncs of one and of three whole batches of every kind of item
+    counts = []
+    for batches in (1, 3):
+        server.route(f"/mixed{batches}", respond(200, _mixed(batches)))
+        await add_feed(database, server, slug=f"mixed{batches}", path=f"/mixed{batches}")
+        before = database.statements.count
+        outcome = await runs.run(database.engine, f"mixed{batches}", client)
+        assert (outcome.status, outcome.counts.created) == ("succeeded", batches * runs.BATCH), (
+            outcome
+        )
+        counts.append(database.statements.count - before)
+
+    # then: each batch more costs the same few statements, however many items it holds
+    per_batch = (counts[1] - counts[0]) / 2
+    print(f"statements: {counts} for 1 and 3 batches; {per_batch} per batch of {runs.BATCH}")
+    assert per_batch <= 30, counts
+
+
 async def test_oversize_body_is_refused(database, server, client):
     server.route("/feed", respond(200, CITIES))
     await add_feed(database, server, max_bytes=100)
