@@ -294,10 +294,14 @@ class _Batch:
         keys = [(i.item_type, i.item_id) for i in issues if i.item_type and i.item_id]
         await self.known.ask(items=keys)
         for key in keys:
-            state = self.known.states.get(key)
-            if state is not None and state.row_id is not None and state.seen_run != self.run_id:
-                self.writes.seen(state.row_id)
-                state.seen_run = self.run_id
+            if (state := self.known.states.get(key)) is not None:
+                self._seen(state)
+
+    def _seen(self, state: State) -> None:
+        """Mark the feed's stored item seen by this run, once: the sweep spares its record."""
+        if state.row_id is not None and state.seen_run != self.run_id:
+            self.writes.seen(state.row_id)
+            state.seen_run = self.run_id
 
     async def checked(self, entries: list[Item | ItemError]) -> list[Item | ItemError]:
         """The entries with the check each item's format left for later run (`Item.check`),
@@ -383,9 +387,8 @@ class _Batch:
         digest = self._digest(item)
         if _unchanged(item, state, digest):
             self.counts.unchanged += 1
-            if listed and state.row_id is not None and state.seen_run != self.run_id:
-                self.writes.seen(state.row_id)
-                state.seen_run = self.run_id
+            if listed:
+                self._seen(state)
             return
         if item.deleted:
             await self._tombstone(item, state, digest, updated_at, listed)

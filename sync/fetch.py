@@ -37,11 +37,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import logging
 import random
 import socket
 import ssl
-import threading
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,18 +59,12 @@ _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-_TLS: list[ssl.SSLContext] = []
-_TLS_MADE = threading.Lock()
-
-
+@functools.cache
 def tls() -> ssl.SSLContext:
     """How every feed's HTTPS is verified: certifi's roots, as httpx does by default. Made once
     per process and shared by every client: loading the roots costs about 25 ms, which each
     client would pay again (a dry run through the API made one per request)."""
-    with _TLS_MADE:
-        if not _TLS:
-            _TLS.append(httpx.create_ssl_context())
-        return _TLS[0]
+    return httpx.create_ssl_context()
 
 
 def client() -> httpx.AsyncClient:

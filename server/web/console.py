@@ -13,7 +13,7 @@ import functools
 from string import Template
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from . import graphiql, graphiql_assets
@@ -52,21 +52,14 @@ then reload this page.</p>
 
 
 async def page(request: Request) -> Response:
-    if not graphiql_assets.assets_ready():
-        return HTMLResponse(_MISSING_PAGE, status_code=503, headers=_PAGE_HEADERS)
-    return HTMLResponse(_page_html(), headers=_PAGE_HEADERS)
+    return graphiql.page_or_missing(_page_html, _MISSING_PAGE, _PAGE_HEADERS)
 
 
 async def own_file(request: Request) -> Response:
-    # Ours, so it changes with a deploy under the same name: revalidate rather than cache.
     name = request.path_params["name"]
     if name not in _OWN_FILES:
         return PlainTextResponse("Not Found", status_code=404)
-    return Response(
-        graphiql.template(name),
-        media_type=_OWN_FILES[name],
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-    )
+    return graphiql.own_file(name, _OWN_FILES[name])
 
 
 @functools.cache

@@ -48,19 +48,29 @@ Install them with <code>make run</code>, or with
 """
 
 
-async def page(request: Request) -> Response:
+def page_or_missing(page_html, missing: str, headers: dict[str, str]) -> Response:
+    """The page `page_html()` builds once the pinned files are installed, else `missing`, 503."""
     if not graphiql_assets.assets_ready():
-        return HTMLResponse(_MISSING_PAGE, status_code=503, headers=_PAGE_HEADERS)
-    return HTMLResponse(_page_html(), headers=_PAGE_HEADERS)
+        return HTMLResponse(missing, status_code=503, headers=headers)
+    return HTMLResponse(page_html(), headers=headers)
+
+
+def own_file(name: str, media_type: str) -> Response:
+    """A file of ours from `templates/`. It changes with a deploy under the same name:
+    revalidated rather than cached."""
+    return Response(
+        template(name),
+        media_type=media_type,
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def page(request: Request) -> Response:
+    return page_or_missing(_page_html, _MISSING_PAGE, _PAGE_HEADERS)
 
 
 async def bootstrap(request: Request) -> Response:
-    # Ours, so it changes with a deploy under the same name: revalidate rather than cache.
-    return Response(
-        template("graphiql.js"),
-        media_type="text/javascript",
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-    )
+    return own_file("graphiql.js", "text/javascript")
 
 
 class _ImmutableFiles(StaticFiles):

@@ -541,7 +541,7 @@
         if (!answer.errors.length) state.summaries[slug] = null;
         ran(answer.run); // queued now, or the run already under way (RUN_UNDER_WAY)
       }
-      render();
+      said(slug); // in place: the answer stays beside the buttons, even for a feed now gone
     }, failed);
   }
 
@@ -610,10 +610,23 @@
       clearTimeout(state.refresh);
       if (onFeedsList()) state.refresh = setTimeout(render, 400); // its history and chart
     }
-    document.querySelectorAll("article.feed").forEach(function (card) {
-      if (card.dataset.feed !== run.feed) return;
+    cardsOf(run.feed).forEach(function (card) {
       progress(card, run);
-      card.querySelector(".summary").textContent = state.summaries[run.feed] || "";
+    });
+    said(run.feed);
+  }
+
+  function cardsOf(slug) {
+    return [].filter.call(document.querySelectorAll("article.feed"), function (card) {
+      return card.dataset.feed === slug;
+    });
+  }
+
+  // The feed's cards show what the console last heard of it: a run's summary, a refusal.
+  function said(slug) {
+    cardsOf(slug).forEach(function (card) {
+      card.querySelector(".summary").textContent = state.summaries[slug] || "";
+      card.querySelector(".field-error").textContent = state.messages[slug] || "";
     });
   }
 
